@@ -1,0 +1,62 @@
+# The two commands of the README are `make run` and `make test`; the rest are steps.
+VENV := .venv
+PY := $(VENV)/bin/python
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 3
+LANGS := $(notdir $(wildcard locales/*))
+CATALOGS := $(foreach l,$(LANGS),locales/$(l)/LC_MESSAGES/messages.mo)
+
+.PHONY: install run shell test lint unit validate model stories eval bench catalogs extract clean
+
+install: $(VENV)/.installed $(CATALOGS)
+
+$(VENV)/.installed: requirements.txt scripts/setup_venv.sh
+	bash scripts/setup_venv.sh
+	touch $@
+
+locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --statistics -d locales -D messages -l $* >/dev/null
+
+run: install
+	$(PY) -m bot.run
+
+# Talks to a running assistant (`make run` in another terminal) through the REST channel.
+shell: install
+	$(PY) -m rasa shell --connector rest --port $${RASA_PORT:-5005} 2>/dev/null || \
+	$(PY) scripts/chat.py
+
+test: install lint unit validate model stories eval
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+unit: install
+	$(PY) -m pytest -q
+
+validate: install
+	$(PY) -m bot.nlu_check >/dev/null || $(PY) -m bot.nlu_check
+	$(PY) -m rasa data validate --fail-on-warnings --domain domain.yml --data data/nlu data/rules.yml
+
+model: install
+	$(PY) -m bot.model
+
+stories: model
+	$(PY) -m rasa test core --model $$($(PY) -m bot.model) --stories tests/stories \
+	  --fail-on-prediction-errors --out var/results/core
+
+eval: model
+	$(PY) scripts/evaluate_nlu.py --floor 0.90
+
+bench: model
+	$(PY) scripts/bench.py
+
+# Translators: extract new message ids, merge them into every catalog, then translate.
+extract: install
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output \
+	  -o locales/messages.pot .
+	for l in $(LANGS); do $(VENV)/bin/pybabel update -i locales/messages.pot \
+	  -d locales -D messages -l $$l --no-fuzzy-matching; done
+
+clean:
+	rm -rf models var/results

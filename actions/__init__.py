@@ -1,0 +1,1 @@
+"""Custom actions: what the assistant does beyond fixed responses."""

@@ -1,0 +1,1 @@
+"""The service around Rasa: language handling, replies, web pages and storage."""

@@ -1,0 +1,112 @@
+"""The languages the assistant speaks, and how it recognises them in text."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
+
+SUPPORTED_LANGUAGES = ("en", "fr", "nl", "fi", "sv", "it", "ar", "uk", "ru", "tr")
+DEFAULT_LANGUAGE = "en"
+RIGHT_TO_LEFT = frozenset({"ar", "fa"})
+
+# Each language named in its own language, as a user looks for it in a list.
+NATIVE_NAMES = {
+    "en": "English",
+    "fr": "Français",
+    "nl": "Nederlands",
+    "fi": "Suomi",
+    "sv": "Svenska",
+    "it": "Italiano",
+    "ar": "العربية",
+    "uk": "Українська",
+    "ru": "Русский",
+    "tr": "Türkçe",
+}
+
+# Languages our users also write that we cannot answer in yet (the "next" list of
+# the conversation design, plus German). Detecting them lets us say so politely
+# instead of guessing a supported language.
+_RECOGNISED_UNSUPPORTED = ("es", "ro", "so", "fa", "pt", "pl", "sq", "et", "de")
+
+# Below these, a message is too short to say what language it is in ("ok", "hi").
+MIN_LETTERS_FOR_DETECTION = 12
+MIN_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class LanguageGuess:
+    """What a message's text says about its language."""
+
+    code: str | None
+    confidence: float
+    reliable: bool
+
+    @property
+    def supported(self) -> bool:
+        """Whether we can answer in the guessed language."""
+        return self.code in SUPPORTED_LANGUAGES
+
+    def as_dict(self) -> dict[str, object]:
+        """The guess as stored in the parsed message."""
+        return {
+            "code": self.code,
+            "confidence": round(self.confidence, 3),
+            "reliable": self.reliable,
+            "supported": self.supported,
+        }
+
+
+def normalise_language(value: object) -> str | None:
+    """A supported language code from a code or locale ('fr', 'fr-BE', 'FR_be')."""
+    if not isinstance(value, str):
+        return None
+    code = value.strip().replace("_", "-").split("-")[0].lower()
+    return code if code in SUPPORTED_LANGUAGES else None
+
+
+def count_letters(text: str) -> int:
+    """Letters in any script; digits, emoji and punctuation do not count."""
+    return sum(1 for char in text if unicodedata.category(char).startswith("L"))
+
+
+@lru_cache(maxsize=1)
+def _detector() -> LanguageDetector:
+    codes = SUPPORTED_LANGUAGES + _RECOGNISED_UNSUPPORTED
+    languages = [
+        Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
+        for code in codes
+    ]
+    return LanguageDetectorBuilder.from_languages(*languages).build()
+
+
+def guess_language(text: str) -> LanguageGuess:
+    """Guesses the language of ``text``; short or unclear text is unreliable."""
+    letters = count_letters(text)
+    if letters == 0:
+        return LanguageGuess(code=None, confidence=0.0, reliable=False)
+    values = _detector().compute_language_confidence_values(text)
+    if not values:
+        return LanguageGuess(code=None, confidence=0.0, reliable=False)
+    best = values[0]
+    code = best.language.iso_code_639_1.name.lower()
+    reliable = letters >= MIN_LETTERS_FOR_DETECTION and best.value >= MIN_CONFIDENCE
+    return LanguageGuess(code=code, confidence=best.value, reliable=reliable)
+
+
+def conversation_language(
+    current: str | None, explicit: str | None, guess: LanguageGuess | None
+) -> str:
+    """The language to answer in after a user message.
+
+    An explicit choice (language picker, handoff link, "English please") wins; then a
+    reliable guess from the text; a short or unclear message keeps the language the
+    conversation already has.
+    """
+    if explicit in SUPPORTED_LANGUAGES:
+        return explicit
+    if guess is not None and guess.reliable and guess.supported:
+        return guess.code  # type: ignore[return-value]
+    return current if current in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE

@@ -1,0 +1,144 @@
+"""Checks the NLU training and held-out data: intents, entity markup, counts, overlap.
+
+Run ``python -m bot.nlu_check [lang ...]`` to print a table per language.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAINING_DIR = ROOT / "data" / "nlu"
+HELDOUT_DIR = ROOT / "tests" / "nlu"
+
+CORE_INTENTS = (
+    "greet goodbye thank affirm deny bot_challenge help out_of_scope choose_language "
+    "inform_location start_business ask_microloan ask_loan_eligibility "
+    "ask_loan_documents ask_loan_terms estimate_repayment ask_business_training "
+    "ask_qualification_recognition ask_recognition_cost ask_recognition_documents "
+    "ask_recognition_duration ask_job_coaching ask_family_support ask_bank_account "
+    "request_human privacy_question delete_my_data"
+).split()
+ENTITIES = {"language", "city", "country", "amount", "duration"}
+LANGUAGE_CODES = {"en", "fr", "nl", "fi", "sv", "it", "ar", "uk", "ru", "tr"}
+
+_ANNOTATION = re.compile(
+    r"\[(?P<text>[^\]]+)\](?:\((?P<name>[^)]+)\)|(?P<json>\{[^}]*\}))"
+)
+
+
+@dataclass
+class LanguageData:
+    """Examples of one language, by intent, for training and held-out evaluation."""
+
+    training: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    heldout: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    problems: list[str] = field(default_factory=list)
+
+
+def plain_text(example: str) -> str:
+    """The example as the user typed it, without entity markup."""
+    return _ANNOTATION.sub(lambda m: m.group("text"), example)
+
+
+def _check_annotations(example: str, where: str) -> list[str]:
+    problems = []
+    for match in _ANNOTATION.finditer(example):
+        if match.group("name"):
+            name = match.group("name")
+        else:
+            try:
+                spec = json.loads(match.group("json"))
+            except json.JSONDecodeError:
+                problems.append(f"{where}: bad JSON in {match.group(0)!r}")
+                continue
+            name = spec.get("entity")
+            if name == "language" and spec.get("value") not in LANGUAGE_CODES:
+                problems.append(f"{where}: language value must be a code: {example!r}")
+        if name not in ENTITIES:
+            problems.append(f"{where}: unknown entity {name!r} in {example!r}")
+    leftover = _ANNOTATION.sub("", example)
+    if re.search(r"\]\(|\]\{", leftover):
+        problems.append(f"{where}: broken entity markup in {example!r}")
+    return problems
+
+
+def _read(path: Path, into: dict[str, list[str]], problems: list[str]) -> None:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        problems.append(f"{path}: not valid YAML: {error}")
+        return
+    for block in document.get("nlu", []):
+        intent = block.get("intent")
+        if intent is None:
+            continue
+        if intent not in CORE_INTENTS:
+            problems.append(f"{path}: unknown intent {intent!r}")
+        for line in str(block.get("examples", "")).splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            if not line.startswith("- "):
+                problems.append(f"{path}: example line must start with '- ': {line!r}")
+                continue
+            example = line[2:].strip()
+            problems.extend(_check_annotations(example, str(path)))
+            into[intent].append(example)
+
+
+def load_language(lang: str) -> LanguageData:
+    """Reads all training files of ``lang`` and its held-out file."""
+    data = LanguageData()
+    for path in sorted((TRAINING_DIR / lang).glob("*.yml")):
+        _read(path, data.training, data.problems)
+    heldout = HELDOUT_DIR / f"{lang}.yml"
+    if heldout.exists():
+        _read(heldout, data.heldout, data.problems)
+    seen: dict[str, str] = {}
+    for split, examples in (("training", data.training), ("held-out", data.heldout)):
+        for intent, items in examples.items():
+            for example in items:
+                key = plain_text(example).casefold().strip(" ?!.")
+                if key in seen and seen[key] != f"{split}/{intent}":
+                    data.problems.append(
+                        f"{lang}: {example!r} in {split}/{intent} repeats {seen[key]}"
+                    )
+                seen.setdefault(key, f"{split}/{intent}")
+    return data
+
+
+def main(argv: list[str]) -> int:
+    """Prints per-intent counts and every problem; fails when there is a problem."""
+    langs = argv or sorted(p.name for p in TRAINING_DIR.iterdir() if p.is_dir())
+    failed = False
+    for lang in langs:
+        data = load_language(lang)
+        print(f"== {lang}: intent  training  held-out")
+        for intent in CORE_INTENTS:
+            train, held = len(data.training[intent]), len(data.heldout[intent])
+            flag = "" if train >= 25 and held >= 8 else "   <-- too few"
+            print(f"   {intent:32} {train:4} {held:4}{flag}")
+        entity_counts = Counter(
+            m.group("name") or json.loads(m.group("json")).get("entity")
+            for items in data.training.values()
+            for example in items
+            for m in _ANNOTATION.finditer(example)
+            if m.group("name") or m.group("json")
+        )
+        print(f"   entities: {dict(entity_counts)}")
+        for problem in data.problems:
+            print(f"   PROBLEM {problem}")
+        failed |= bool(data.problems)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,36 @@
+"""The web app beside Rasa: the NLG endpoint and a health check."""
+
+from __future__ import annotations
+
+import argparse
+
+from aiohttp import web
+
+from bot import settings
+from bot.nlg import domain_responses, handle_nlg
+
+
+async def handle_health(request: web.Request) -> web.Response:
+    """GET /health: answers once the app can render responses."""
+    return web.json_response({"status": "ok", "responses": len(domain_responses())})
+
+
+def create_app() -> web.Application:
+    """The aiohttp application with all routes."""
+    app = web.Application(client_max_size=256 * 1024)
+    app.router.add_post("/nlg", handle_nlg)
+    app.router.add_get("/health", handle_health)
+    return app
+
+
+def main() -> None:
+    """Serves the web app (``python -m bot.server``)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default=settings.HOST)
+    parser.add_argument("--port", type=int, default=settings.WEB_PORT)
+    args = parser.parse_args()
+    web.run_app(create_app(), host=args.host, port=args.port, print=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Where the assistant's processes listen and store, from the environment.
+
+The defaults run everything on one machine with an embedded SQLite database.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
+ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
+WEB_PORT = int(os.environ.get("WEB_PORT", "8000"))
+HOST = os.environ.get("HOST", "127.0.0.1")
+
+DATABASE_URL = os.environ.get(
+    "DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'assistant.db'}"
+)
+
+
+def service_environment() -> dict[str, str]:
+    """Variables that ``endpoints.yml`` and the three processes read."""
+    return {
+        "DATABASE_URL": DATABASE_URL,
+        "ACTION_SERVER_URL": f"http://{HOST}:{ACTIONS_PORT}/webhook",
+        "NLG_URL": f"http://{HOST}:{WEB_PORT}/nlg",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def ensure_database_directory(url: str = DATABASE_URL) -> None:
+    """Creates the folder of an SQLite database file; other databases need nothing."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url != prefix:
+        Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,136 @@
+"""Benchmark: the running assistant through the REST channel at 1 and 20 users.
+
+Starts the assistant with ``python -m bot.run`` on its own ports and database, sends
+whole conversations (every launch language), and prints messages per second,
+latency percentiles and each process's peak memory. Figures, not pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+from bot.settings import ROOT
+
+PORTS = {"RASA_PORT": "25005", "ACTIONS_PORT": "25055", "WEB_PORT": "28000"}
+REST = f"http://127.0.0.1:{PORTS['RASA_PORT']}/webhooks/rest/webhook"
+
+CONVERSATIONS = [
+    ["Bonjour, je veux un microcrédit", "j'habite à Bruxelles", "merci"],
+    ["Hoi, ik zoek een cursus ondernemen", "ik woon in Rotterdam", "bedankt"],
+    ["hi", "how do I get my diploma recognised?", "how long does it take?", "bye"],
+    ["مرحبا", "أريد قرضا صغيرا لمشروعي", "شكرا"],
+    ["Привіт, мені потрібна робота", "я живу у Вантаа", "дякую"],
+    ["merhaba", "Brükselde kredi almak istiyorum", "teşekkürler"],
+]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def peak_memory_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def command_name(pid: int) -> str:
+    args = Path(f"/proc/{pid}/cmdline").read_text().split("\0")
+    for marker, name in (("bot.server", "web app"), ("rasa_sdk", "action server")):
+        if marker in args:
+            return name
+    return "Rasa" if "rasa" in args else " ".join(args[:3])
+
+
+async def user(session: aiohttp.ClientSession, name: str, rounds: int) -> list[float]:
+    latencies = []
+    for round_number in range(rounds):
+        conversation = CONVERSATIONS[(hash(name) + round_number) % len(CONVERSATIONS)]
+        sender = f"{name}-{round_number}"
+        for message in conversation:
+            start = time.perf_counter()
+            async with session.post(
+                REST, json={"sender": sender, "message": message}
+            ) as r:
+                await r.read()
+                if r.status != 200:
+                    raise RuntimeError(f"HTTP {r.status} for {message!r}")
+            latencies.append(time.perf_counter() - start)
+    return latencies
+
+
+async def load(users: int, rounds: int) -> tuple[int, float, list[float]]:
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        await user(session, "warmup", 1)
+        start = time.perf_counter()
+        results = await asyncio.gather(
+            *(user(session, f"u{users}-{i}", rounds) for i in range(users))
+        )
+        elapsed = time.perf_counter() - start
+    latencies = [x for result in results for x in result]
+    return len(latencies), elapsed, latencies
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3, help="conversations per user")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, **PORTS, "DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "bot.run"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        try:
+            for line in runner.stdout:
+                if "The assistant is running" in line:
+                    break
+            print(
+                f"{'users':>5} {'messages':>8} {'msg/s':>7} {'p50 ms':>7} "
+                f"{'p95 ms':>7} {'p99 ms':>7}"
+            )
+            for users in (1, 20):
+                count, elapsed, latencies = asyncio.run(load(users, args.rounds))
+                print(
+                    f"{users:5} {count:8} {count / elapsed:7.1f} "
+                    f"{statistics.median(latencies) * 1000:7.0f} "
+                    f"{percentile(latencies, 0.95) * 1000:7.0f} "
+                    f"{percentile(latencies, 0.99) * 1000:7.0f}"
+                )
+            print("\nPeak memory (VmHWM) per process:")
+            for pid in children(runner.pid):
+                print(f"  {command_name(pid):14} {peak_memory_mb(pid):8.0f} MB")
+        finally:
+            runner.send_signal(signal.SIGTERM)
+            runner.wait(timeout=60)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+from typing import Any
+
+import pytest
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.language import (
+    ActionConfirmLanguage,
+    ActionFallback,
+    ValidateSlotMappings,
+    language_list,
+)
+from tests.conftest import make_tracker
+
+FRENCH_TEXT = {"code": "fr", "confidence": 0.9, "reliable": True, "supported": True}
+SHORT_TEXT = {"code": "it", "confidence": 0.2, "reliable": False, "supported": True}
+SPANISH_TEXT = {"code": "es", "confidence": 0.85, "reliable": True, "supported": False}
+ARABIC_ENTITY = {"entity": "language", "value": "ar"}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        {"tracker": {"language": FRENCH_TEXT}, "expected": "fr"},
+        {
+            "tracker": {"language": SHORT_TEXT, "slots": {"language": "nl"}},
+            "expected": "nl",
+        },
+        {"tracker": {"language": SHORT_TEXT}, "expected": "en"},
+        {
+            "tracker": {"language": SPANISH_TEXT, "slots": {"language": "tr"}},
+            "expected": "tr",
+        },
+        {
+            "tracker": {"language": FRENCH_TEXT, "metadata": {"language": "ar"}},
+            "expected": "ar",
+        },
+        {
+            "tracker": {
+                "intent": "choose_language",
+                "entities": [ARABIC_ENTITY],
+                "language": FRENCH_TEXT,
+            },
+            "expected": "ar",
+        },
+        {
+            "tracker": {
+                "intent": "greet",
+                "entities": [ARABIC_ENTITY],
+                "slots": {"language": "fi"},
+            },
+            "expected": "fi",
+        },
+    ],
+)
+async def test_language_slot_after_a_message(
+    case: dict[str, Any], dispatcher: CollectingDispatcher, domain: dict
+) -> None:
+    tracker = make_tracker(**case["tracker"])
+    events = await ValidateSlotMappings().run(dispatcher, tracker, domain)
+    assert events == [SlotSet("language", case["expected"])]
+    assert dispatcher.messages == []
+
+
+async def test_confirming_a_supported_language(
+    dispatcher: CollectingDispatcher,
+) -> None:
+    tracker = make_tracker(intent="choose_language", entities=[ARABIC_ENTITY])
+    assert await ActionConfirmLanguage().run(dispatcher, tracker, {}) == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_language_changed"]
+
+
+async def test_asking_for_an_unsupported_language_lists_ours(
+    dispatcher: CollectingDispatcher,
+) -> None:
+    tracker = make_tracker(text="can you speak spanish", intent="choose_language")
+    await ActionConfirmLanguage().run(dispatcher, tracker, {})
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_unsupported_language"
+    assert message["language_list"] == language_list()
+    assert (
+        "العربية" in message["language_list"] and "Türkçe" in message["language_list"]
+    )
+
+
+async def test_fallback_in_a_foreign_language_lists_ours(
+    dispatcher: CollectingDispatcher,
+) -> None:
+    tracker = make_tracker(intent="nlu_fallback", language=SPANISH_TEXT)
+    await ActionFallback().run(dispatcher, tracker, {})
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_unsupported_language"
+    ]
+
+
+async def test_fallback_says_what_we_can_help_with(
+    dispatcher: CollectingDispatcher,
+) -> None:
+    tracker = make_tracker(text="🙂🙂", intent="nlu_fallback", language=SHORT_TEXT)
+    await ActionFallback().run(dispatcher, tracker, {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_not_understood"]

@@ -1,0 +1,149 @@
+"""The real assistant (Rasa, action server, web app) started by the run command."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.i18n import translate
+from bot.languages import NATIVE_NAMES
+from bot.nlg import domain_responses
+from bot.settings import ROOT
+
+pytestmark = pytest.mark.e2e
+
+PORTS = {"RASA_PORT": "15005", "ACTIONS_PORT": "15055", "WEB_PORT": "18000"}
+REST = f"http://127.0.0.1:{PORTS['RASA_PORT']}/webhooks/rest/webhook"
+
+
+class Assistant:
+    """Starts and stops ``python -m bot.run`` on test ports and a test database."""
+
+    def __init__(self, database: Path) -> None:
+        self.env = {**os.environ, **PORTS, "DATABASE_URL": f"sqlite:///{database}"}
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot.run"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for line in self.process.stdout:
+            if "The assistant is running" in line:
+                return
+        raise RuntimeError("the assistant did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+    running = Assistant(tmp_path_factory.mktemp("db") / "nested" / "assistant.db")
+    running.start()
+    yield running
+    running.stop()
+
+
+def post(payload: bytes | dict, url: str = REST) -> tuple[int, object]:
+    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    request = urllib.request.Request(
+        url, data=data, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")
+
+
+def say(sender: str, message: str, **metadata: str) -> list[str]:
+    payload = {"sender": sender, "message": message}
+    if metadata:
+        payload["metadata"] = metadata
+    status, replies = post(payload)
+    assert status == 200, replies
+    return [reply.get("text", "") for reply in replies]
+
+
+def expected(response: str, language: str) -> str:
+    return translate(domain_responses()[response][0]["text"], language)
+
+
+def test_french_microloan_question_is_answered_in_french(assistant: Assistant) -> None:
+    replies = say("fr-user", "Bonjour, je veux un microcrédit")
+    assert replies == [expected("utter_microloan", "fr")]
+
+
+def test_dutch_training_question_is_answered_in_dutch(assistant: Assistant) -> None:
+    replies = say("nl-user", "Hoi, ik zoek een cursus ondernemen")
+    assert replies == [expected("utter_business_training", "nl")]
+
+
+def test_language_survives_short_messages_and_metadata_wins(
+    assistant: Assistant,
+) -> None:
+    say("switcher", "Bonjour, je veux un microcrédit")
+    assert say("switcher", "merci") == [expected("utter_you_are_welcome", "fr")]
+    assert say("switcher", "hello", language="nl") == [expected("utter_greet", "nl")]
+
+
+@pytest.mark.parametrize(
+    "message", ["", "   \n\t ", "🙂🙂🙂", "\x00\x01\ufffd\x7f", "x" * 2000]
+)
+def test_unreadable_messages_get_a_polite_answer(
+    assistant: Assistant, message: str
+) -> None:
+    replies = say("bad-input", message)
+    assert replies and all(reply.strip() for reply in replies)
+
+
+def test_unsupported_language_gets_the_list_of_ours(assistant: Assistant) -> None:
+    [reply] = say("es-user", "Hola, quiero un préstamo para abrir mi negocio")
+    assert all(name in reply for name in NATIVE_NAMES.values())
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"{not json",
+        b"\xff\xfe random bytes \x00",
+        b'{"sender": "x"}',
+        b'["a list"]',
+        b'{"message": 42, "sender": "x"}',
+        json.dumps({"sender": "x", "message": "x" * 10_000}).encode(),
+    ],
+)
+def test_malformed_payloads_get_a_client_error(
+    assistant: Assistant, payload: bytes
+) -> None:
+    status, _ = post(payload)
+    assert 400 <= status < 500
+    assert say("after-bad-payload", "hello") == [expected("utter_greet", "en")]
+
+
+def test_conversations_survive_a_restart(assistant: Assistant) -> None:
+    say("keeper", "Bonjour, je veux un microcrédit")
+    assistant.stop()
+    assistant.start()
+    tracker_url = f"http://127.0.0.1:{PORTS['RASA_PORT']}/conversations/keeper/tracker"
+    with urllib.request.urlopen(tracker_url, timeout=30) as response:
+        tracker = json.loads(response.read())
+    texts = [e.get("text") for e in tracker["events"] if e["event"] == "user"]
+    assert "Bonjour, je veux un microcrédit" in texts
+    assert tracker["slots"]["language"] == "fr"
+    assert say("keeper", "merci") == [expected("utter_you_are_welcome", "fr")]

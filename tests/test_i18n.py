@@ -1,0 +1,20 @@
+import pytest
+
+from bot.i18n import format_argument, placeholders, render
+
+
+@pytest.mark.parametrize(
+    "language, expected",
+    [("fr", "25\u202f000,00\xa0€"), ("nl", "€\xa025.000,00"), ("en", "€25,000.00")],
+)
+def test_money_is_formatted_for_the_locale(language: str, expected: str) -> None:
+    assert format_argument("loan_amount", 25000, language) == expected
+
+
+def test_plain_numbers_are_formatted_for_the_locale() -> None:
+    assert format_argument("months", 1234.5, "fr") == "1\u202f234,5"
+
+
+def test_placeholders_are_filled_and_missing_ones_stay_visible() -> None:
+    assert render("{a} and {b}", "en", {"a": "x"}) == "x and {b}"
+    assert placeholders("Hello {name}, you owe {amount}") == {"name", "amount"}
