@@ -3,6 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 3
+export RASA_TELEMETRY_ENABLED := false
 LANGS := $(notdir $(wildcard locales/*))
 CATALOGS := $(foreach l,$(LANGS),locales/$(l)/LC_MESSAGES/messages.mo)
 

@@ -77,6 +77,16 @@ class ValidateSlotMappings(ValidationAction):
         )
         return {"language": language}
 
+    def validate_language(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """Keeps only languages we can answer in."""
+        return {"language": normalise_language(value) or tracker.get_slot("language")}
+
 
 class ActionConfirmLanguage(Action):
     """Answers "can you speak ...?": confirms the switch or lists our languages."""

@@ -34,6 +34,10 @@ _RECOGNISED_UNSUPPORTED = ("es", "ro", "so", "fa", "pt", "pl", "sq", "et", "de")
 # Below these, a message is too short to say what language it is in ("ok", "hi").
 MIN_LETTERS_FOR_DETECTION = 12
 MIN_CONFIDENCE = 0.5
+# Our own classifier is trusted over lingua from here (it knows Arabizi, translit).
+DOMAIN_CONFIDENT = 0.8
+# lingua must be this sure before we tell a user we do not speak their language.
+FOREIGN_CONFIDENT = 0.7
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,30 @@ def guess_language(text: str) -> LanguageGuess:
     return LanguageGuess(code=code, confidence=best.value, reliable=reliable)
 
 
+def combine_guesses(
+    text: str, general: LanguageGuess, domain: dict[str, float]
+) -> LanguageGuess:
+    """One guess from lingua's and from our own classifier's (``domain``).
+
+    Our classifier only knows our languages, so lingua decides whether text is in
+    another language; among ours, a confident domain guess wins.
+    """
+    if general.code is None:
+        return general
+    long_enough = count_letters(text) >= MIN_LETTERS_FOR_DETECTION
+    code, probability = max(domain.items(), key=lambda item: item[1], default=(None, 0))
+    foreign = (
+        not general.supported
+        and general.confidence >= FOREIGN_CONFIDENT
+        and probability < DOMAIN_CONFIDENT
+    )
+    if code is not None and not foreign:
+        if probability >= DOMAIN_CONFIDENT or not general.supported:
+            reliable = long_enough and probability >= MIN_CONFIDENCE
+            return LanguageGuess(code=code, confidence=probability, reliable=reliable)
+    return general
+
+
 def conversation_language(
     current: str | None, explicit: str | None, guess: LanguageGuess | None
 ) -> str:
@@ -103,10 +131,12 @@ def conversation_language(
 
     An explicit choice (language picker, handoff link, "English please") wins; then a
     reliable guess from the text; a short or unclear message keeps the language the
-    conversation already has.
+    conversation already has, and only sets it when there is none yet.
     """
     if explicit in SUPPORTED_LANGUAGES:
         return explicit
-    if guess is not None and guess.reliable and guess.supported:
-        return guess.code  # type: ignore[return-value]
-    return current if current in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE
+    known = current if current in SUPPORTED_LANGUAGES else None
+    if guess is not None and guess.supported:
+        if guess.reliable or (known is None and guess.confidence >= MIN_CONFIDENCE):
+            return guess.code  # type: ignore[return-value]
+    return known or DEFAULT_LANGUAGE

@@ -51,7 +51,7 @@ def render_response(
         "image": None,
         "elements": [],
         "attachments": [],
-        "custom": None,
+        "custom": {},
     }
 
 

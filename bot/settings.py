@@ -27,6 +27,9 @@ def service_environment() -> dict[str, str]:
         "ACTION_SERVER_URL": f"http://{HOST}:{ACTIONS_PORT}/webhook",
         "NLG_URL": f"http://{HOST}:{WEB_PORT}/nlg",
         "PYTHONPATH": str(ROOT),
+        # No usage reports to Rasa: these machines, and our users' data, stay private.
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
     }
 
 

@@ -2,6 +2,7 @@ import pytest
 
 from bot.languages import (
     LanguageGuess,
+    combine_guesses,
     conversation_language,
     guess_language,
     normalise_language,
@@ -10,6 +11,7 @@ from bot.languages import (
 FRENCH = LanguageGuess(code="fr", confidence=0.9, reliable=True)
 SHORT_ITALIAN = LanguageGuess(code="it", confidence=0.2, reliable=False)
 SPANISH = LanguageGuess(code="es", confidence=0.85, reliable=True)
+SHORT_FRENCH = LanguageGuess(code="fr", confidence=0.9, reliable=False)
 
 
 @pytest.mark.parametrize(
@@ -21,6 +23,8 @@ SPANISH = LanguageGuess(code="es", confidence=0.85, reliable=True)
         {"current": None, "explicit": None, "guess": SHORT_ITALIAN, "expected": "en"},
         {"current": "fr", "explicit": None, "guess": SPANISH, "expected": "fr"},
         {"current": None, "explicit": None, "guess": None, "expected": "en"},
+        {"current": None, "explicit": None, "guess": SHORT_FRENCH, "expected": "fr"},
+        {"current": "nl", "explicit": None, "guess": SHORT_FRENCH, "expected": "nl"},
         {"current": "fr", "explicit": "xx", "guess": None, "expected": "fr"},
     ],
 )
@@ -68,3 +72,51 @@ def test_unsupported_language_is_recognised_as_such() -> None:
     guess = guess_language("Hola, quiero un préstamo para abrir mi negocio")
     assert guess.code == "es"
     assert guess.reliable and not guess.supported
+
+
+LONG_TEXT = "bghit nakhod credit l mashrou3 dyali"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        # Our classifier knows Latin-script Arabic; lingua guesses a wrong language.
+        {
+            "general": LanguageGuess("en", 0.3, False),
+            "domain": {"ar": 0.95, "fr": 0.05},
+            "expected": ("ar", True, True),
+        },
+        # lingua is sure it is Spanish and our classifier does not recognise it.
+        {
+            "general": LanguageGuess("es", 0.9, True),
+            "domain": {"it": 0.6, "fr": 0.4},
+            "expected": ("es", True, False),
+        },
+        # lingua half-thinks Polish; our classifier is sure: transliterated Russian.
+        {
+            "general": LanguageGuess("pl", 0.75, True),
+            "domain": {"ru": 0.9, "uk": 0.1},
+            "expected": ("ru", True, True),
+        },
+        # Both unsure, lingua's language is one of ours: lingua stands.
+        {
+            "general": LanguageGuess("fr", 0.6, True),
+            "domain": {"it": 0.5, "fr": 0.5},
+            "expected": ("fr", True, True),
+        },
+        # Without our classifier, lingua alone decides.
+        {
+            "general": LanguageGuess("tr", 0.9, True),
+            "domain": {},
+            "expected": ("tr", True, True),
+        },
+    ],
+)
+def test_combining_the_two_opinions(case: dict) -> None:
+    guess = combine_guesses(LONG_TEXT, case["general"], case["domain"])
+    assert (guess.code, guess.reliable, guess.supported) == case["expected"]
+
+
+def test_no_letters_stays_unreadable_whatever_the_classifier_says() -> None:
+    unreadable = guess_language("🙂 123")
+    assert combine_guesses("🙂 123", unreadable, {"en": 0.99}).code is None
