@@ -6,6 +6,7 @@ Message ids are the English texts of ``domain.yml``'s responses (extracted with
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Iterator, Mapping
 from functools import cache
@@ -16,11 +17,21 @@ import yaml
 from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 
-from bot.languages import DEFAULT_LANGUAGE
+from bot.languages import DEFAULT_LANGUAGE, RIGHT_TO_LEFT
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 CATALOG_DOMAIN = "messages"
 CURRENCY = "EUR"
+
+# Unicode bidi isolates: in a right-to-left reply, Latin names and web addresses
+# (microStart, NARIC-Vlaanderen, qredits.nl) and formatted numbers keep their own
+# order instead of being reordered with the Arabic text around them.
+LEFT_TO_RIGHT_ISOLATE = "\u2066"
+FIRST_STRONG_ISOLATE = "\u2068"
+POP_DIRECTIONAL_ISOLATE = "\u2069"
+_LATIN_RUN = re.compile(
+    r"[A-Za-z0-9][\w.\-/@'’]*(?:[ \-][A-Za-z0-9][\w.\-/@'’]*)*", re.ASCII
+)
 
 
 @cache
@@ -50,23 +61,34 @@ def placeholders(text: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(text) if field}
 
 
+def isolate_latin_runs(text: str) -> str:
+    """Wraps each run of Latin-script words in a left-to-right isolate."""
+    return _LATIN_RUN.sub(
+        lambda m: f"{LEFT_TO_RIGHT_ISOLATE}{m.group(0)}{POP_DIRECTIONAL_ISOLATE}", text
+    )
+
+
 def render(message_id: str, language: str, arguments: Mapping[str, Any]) -> str:
     """The message in ``language`` with its placeholders filled and formatted.
 
     A placeholder without a value stays visible as ``{name}`` rather than failing.
     """
-    text = translate(message_id, language)
-    values = {
-        name: format_argument(name, arguments[name], language)
-        for name in placeholders(text)
-        if arguments.get(name) is not None
-    }
-    return text.format_map(_KeepMissing(values))
-
-
-class _KeepMissing(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+    right_to_left = language in RIGHT_TO_LEFT
+    parts = []
+    for literal, field, _, _ in string.Formatter().parse(
+        translate(message_id, language)
+    ):
+        parts.append(isolate_latin_runs(literal) if right_to_left else literal)
+        if field is None:
+            continue
+        if arguments.get(field) is None:
+            parts.append("{" + field + "}")
+            continue
+        value = format_argument(field, arguments[field], language)
+        if right_to_left:
+            value = f"{FIRST_STRONG_ISOLATE}{value}{POP_DIRECTIONAL_ISOLATE}"
+        parts.append(value)
+    return "".join(parts)
 
 
 def extract_domain_responses(

@@ -154,7 +154,10 @@ class LanguageIdentifier(GraphComponent):
             unreadable = guess.code is None
             foreign = guess.reliable and not guess.supported
             if unreadable or foreign:
+                # Like FallbackClassifier: the classifier's ranking stays behind it.
                 fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": 1.0}
+                ranking = message.get(INTENT_RANKING_KEY) or []
                 message.set(INTENT, fallback, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [fallback], add_to_output=True)
+                ranking = [fallback, *ranking]
+                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages

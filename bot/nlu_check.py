@@ -82,6 +82,12 @@ def _read(path: Path, into: dict[str, list[str]], problems: list[str]) -> None:
             continue
         if intent not in CORE_INTENTS:
             problems.append(f"{path}: unknown intent {intent!r}")
+        language = (block.get("metadata") or {}).get("language")
+        if path.parent.parent == TRAINING_DIR and language != path.parent.name:
+            problems.append(
+                f"{path}: intent {intent!r} needs 'metadata: language: "
+                f"{path.parent.name}' (the language identifier learns from it)"
+            )
         for line in str(block.get("examples", "")).splitlines():
             line = line.strip()
             if not line:
@@ -115,12 +121,35 @@ def load_language(lang: str) -> LanguageData:
     return data
 
 
+def cross_language_conflicts(data: dict[str, LanguageData]) -> list[str]:
+    """Training texts labelled with different intents in different languages.
+
+    One model learns all languages, so "tak" cannot be "yes" (Ukrainian) and "thanks"
+    (a Swedish misspelling) at once.
+    """
+    intents: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for lang, language_data in data.items():
+        for intent, items in language_data.training.items():
+            for example in items:
+                key = plain_text(example).casefold().strip(" ?!.")
+                intents[key].add((intent, lang))
+    return [
+        f"{text!r} is {', '.join(f'{i} ({lang})' for i, lang in sorted(labels))}"
+        for text, labels in sorted(intents.items())
+        if len({intent for intent, _ in labels}) > 1
+    ]
+
+
 def main(argv: list[str]) -> int:
     """Prints per-intent counts and every problem; fails when there is a problem."""
     langs = argv or sorted(p.name for p in TRAINING_DIR.iterdir() if p.is_dir())
     failed = False
+    every_language = {lang: load_language(lang) for lang in langs}
+    for conflict in cross_language_conflicts(every_language):
+        print(f"PROBLEM: {conflict}")
+        failed = True
     for lang in langs:
-        data = load_language(lang)
+        data = every_language[lang]
         print(f"== {lang}: intent  training  held-out")
         for intent in CORE_INTENTS:
             train, held = len(data.training[intent]), len(data.heldout[intent])

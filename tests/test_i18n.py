@@ -18,3 +18,26 @@ def test_plain_numbers_are_formatted_for_the_locale() -> None:
 def test_placeholders_are_filled_and_missing_ones_stay_visible() -> None:
     assert render("{a} and {b}", "en", {"a": "x"}) == "x and {b}"
     assert placeholders("Hello {name}, you owe {amount}") == {"name", "amount"}
+
+
+ISOLATES = ("\u2066", "\u2068", "\u2069")
+
+
+def test_arabic_keeps_latin_names_and_amounts_in_their_own_direction() -> None:
+    text = render(
+        "Contact {partner} about {loan_amount} on microstart.be",
+        "ar",
+        {
+            "partner": "microStart",
+            "loan_amount": 25000,
+        },
+    )
+    assert "\u2068microStart\u2069" in text
+    assert "\u2068\u200f25,000.00\xa0€\u2069" in text
+    assert "microstart.be\u2069" in text
+    assert text.count("\u2069") == text.count("\u2066") + text.count("\u2068")
+
+
+def test_left_to_right_languages_get_no_bidi_marks() -> None:
+    text = render("Contact {partner} on microstart.be", "fr", {"partner": "microStart"})
+    assert not any(mark in text for mark in ISOLATES)
