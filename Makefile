@@ -21,10 +21,9 @@ locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po | $(VENV)/.
 run: install
 	$(PY) -m bot.run
 
-# Talks to a running assistant (`make run` in another terminal) through the REST channel.
+# A chat in the terminal (rasa shell), with the action server and web app started.
 shell: install
-	$(PY) -m rasa shell --connector rest --port $${RASA_PORT:-5005} 2>/dev/null || \
-	$(PY) scripts/chat.py
+	$(PY) -m bot.run --shell
 
 test: install lint unit validate model e2e stories eval
 

@@ -13,7 +13,15 @@ from pathlib import Path
 from bot.settings import ROOT
 
 MODELS_DIR = ROOT / "models"
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/rules.yml")
+TRAINING_INPUTS = (
+    "config.yml",
+    "domain.yml",
+    "data/nlu",
+    "data/rules.yml",
+    # Our trainable components: their code decides what training produces.
+    "bot/intent_classifier.py",
+    "bot/language_identifier.py",
+)
 
 
 def training_files() -> list[Path]:

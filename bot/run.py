@@ -126,12 +126,39 @@ def stop(all_services: list[Service]) -> None:
                 service.process.kill()
 
 
+def shell(model: str) -> int:
+    """Chats in the terminal (``rasa shell``) with the action server and web app up."""
+    helpers = services(model)[:2]
+    env = {**os.environ, **settings.service_environment()}
+    try:
+        start(helpers)
+        command = [
+            sys.executable,
+            "-m",
+            "rasa",
+            "shell",
+            "--model",
+            model,
+            "--endpoints",
+            "endpoints.yml",
+            "--port",
+            str(settings.RASA_PORT),
+        ]
+        return subprocess.run(command, cwd=settings.ROOT, env=env).returncode
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop(helpers)
+
+
 def main() -> int:
-    """Trains if needed, runs the assistant until Ctrl-C."""
+    """Trains if needed, runs the assistant until Ctrl-C (or ``--shell``: a chat)."""
     settings.ensure_database_directory()
     model = str(ensure_model())
-    all_services = services(model)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if "--shell" in sys.argv[1:]:
+        return shell(model)
+    all_services = services(model)
     try:
         print("Starting the assistant...", flush=True)
         start(all_services)
@@ -140,7 +167,7 @@ def main() -> int:
             "\nThe assistant is running. Talk to it:\n"
             f"  curl -s {rest} -H 'Content-Type: application/json' "
             '-d \'{"sender": "me", "message": "Bonjour, je veux un microcrédit"}\'\n'
-            "  or, in another terminal: make shell\n"
+            "  or chat in the terminal instead: make shell\n"
             f"Conversations are stored in {settings.DATABASE_URL}\n"
             "Press Ctrl-C to stop.",
             flush=True,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import translate
+from bot.i18n import render
 from bot.languages import NATIVE_NAMES
 from bot.nlg import domain_responses
 from bot.settings import ROOT
@@ -81,7 +81,7 @@ def say(sender: str, message: str, **metadata: str) -> list[str]:
 
 
 def expected(response: str, language: str) -> str:
-    return translate(domain_responses()[response][0]["text"], language)
+    return render(domain_responses()[response][0]["text"], language, {})
 
 
 def test_french_microloan_question_is_answered_in_french(assistant: Assistant) -> None:
@@ -100,6 +100,23 @@ def test_language_survives_short_messages_and_metadata_wins(
     say("switcher", "Bonjour, je veux un microcrédit")
     assert say("switcher", "merci") == [expected("utter_you_are_welcome", "fr")]
     assert say("switcher", "hello", language="nl") == [expected("utter_greet", "nl")]
+
+
+def test_switching_from_arabic_to_french_and_back(assistant: Assistant) -> None:
+    assert say("switch", "السلام عليكم، أريد قرضا صغيرا لمشروعي") == [
+        expected("utter_microloan", "ar")
+    ]
+    assert say("switch", "Et comment faire reconnaître mon diplôme ?") == [
+        expected("utter_qualification_recognition", "fr")
+    ]
+    assert say("switch", "كم تكلفة معادلة الشهادة؟") == [
+        expected("utter_recognition_cost", "ar")
+    ]
+
+
+def test_latin_script_arabic_is_answered_in_arabic(assistant: Assistant) -> None:
+    [reply] = say("arabizi", "salam, bghit nakhod credit bach nftah mashrou3 dyali")
+    assert reply == expected("utter_microloan", "ar")
 
 
 @pytest.mark.parametrize(
