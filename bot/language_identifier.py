@@ -137,7 +137,9 @@ class LanguageIdentifier(GraphComponent):
         """Our classifier's probability for each of our languages."""
         if self.weights is None:
             return {}
-        scores = _vectorizer().transform([text]) @ self.weights.T + self.bias
+        scores = (_vectorizer().transform([text]) @ self.weights.T + self.bias).ravel()
+        if len(self.languages) == 2:  # a binary model scores the second class only
+            scores = np.array([0.0, scores[0]])
         scores = np.exp(scores - scores.max())
         probabilities = (scores / scores.sum()).ravel()
         return dict(zip(self.languages, probabilities.tolist()))
