@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
@@ -38,6 +39,8 @@ MIN_CONFIDENCE = 0.5
 DOMAIN_CONFIDENT = 0.8
 # lingua must be this sure before we tell a user we do not speak their language.
 FOREIGN_CONFIDENT = 0.7
+# Below this lingua confidence, our classifier's language is taken as ruled out.
+RULED_OUT = 0.05
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class LanguageGuess:
     code: str | None
     confidence: float
     reliable: bool
+    # lingua's confidence for every language it knows (empty for other guesses).
+    scores: Mapping[str, float] = field(default_factory=dict, compare=False)
 
     @property
     def supported(self) -> bool:
@@ -94,10 +99,10 @@ def guess_language(text: str) -> LanguageGuess:
     values = _detector().compute_language_confidence_values(text)
     if not values:
         return LanguageGuess(code=None, confidence=0.0, reliable=False)
-    best = values[0]
-    code = best.language.iso_code_639_1.name.lower()
-    reliable = letters >= MIN_LETTERS_FOR_DETECTION and best.value >= MIN_CONFIDENCE
-    return LanguageGuess(code=code, confidence=best.value, reliable=reliable)
+    scores = {v.language.iso_code_639_1.name.lower(): v.value for v in values}
+    code, confidence = next(iter(scores.items()))
+    reliable = letters >= MIN_LETTERS_FOR_DETECTION and confidence >= MIN_CONFIDENCE
+    return LanguageGuess(code, confidence, reliable, scores)
 
 
 def combine_guesses(
@@ -106,16 +111,19 @@ def combine_guesses(
     """One guess from lingua's and from our own classifier's (``domain``).
 
     Our classifier only knows our languages, so lingua decides whether text is in
-    another language; among ours, a confident domain guess wins.
+    another language: when it is sure of one, and our classifier is not sure of
+    one of ours or names one that lingua rules out (it calls Spanish "Italian").
+    Among our languages, a confident domain guess wins.
     """
     if general.code is None:
         return general
     long_enough = count_letters(text) >= MIN_LETTERS_FOR_DETECTION
     code, probability = max(domain.items(), key=lambda item: item[1], default=(None, 0))
+    ruled_out = general.scores.get(code, 1.0) < RULED_OUT
     foreign = (
         not general.supported
         and general.confidence >= FOREIGN_CONFIDENT
-        and probability < DOMAIN_CONFIDENT
+        and (probability < DOMAIN_CONFIDENT or ruled_out)
     )
     if code is not None and not foreign:
         if probability >= DOMAIN_CONFIDENT or not general.supported:

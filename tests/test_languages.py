@@ -120,3 +120,11 @@ def test_combining_the_two_opinions(case: dict) -> None:
 def test_no_letters_stays_unreadable_whatever_the_classifier_says() -> None:
     unreadable = guess_language("🙂 123")
     assert combine_guesses("🙂 123", unreadable, {"en": 0.99}).code is None
+
+
+def test_a_neighbouring_language_is_not_mistaken_for_ours() -> None:
+    # Our classifier, knowing only our languages, calls Spanish "Italian"; lingua
+    # is sure it is Spanish and all but rules Italian out.
+    spanish = guess_language("Hola, quiero un préstamo para abrir mi negocio")
+    guess = combine_guesses("Hola, quiero un préstamo", spanish, {"it": 0.96})
+    assert (guess.code, guess.supported, guess.reliable) == ("es", False, True)
