@@ -27,7 +27,12 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from bot.languages import LanguageGuess, combine_guesses, guess_language
+from bot.languages import (
+    LanguageGuess,
+    combine_guesses,
+    guess_language,
+    load_language_models,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +104,8 @@ class LanguageIdentifier(GraphComponent):
         classifier = LogisticRegression(C=20.0, max_iter=2000)
         classifier.fit(_vectorizer().transform(texts), labels)
         self.languages = [str(code) for code in classifier.classes_]
-        self.weights = classifier.coef_.astype(np.float32)
+        # Column-major, so that scoring with its transpose needs no copy.
+        self.weights = np.asfortranarray(classifier.coef_, dtype=np.float32)
         self.bias = classifier.intercept_.astype(np.float32)
         with self._model_storage.write_to(self._resource) as directory:
             np.savez_compressed(
@@ -120,6 +126,7 @@ class LanguageIdentifier(GraphComponent):
         **kwargs: Any,
     ) -> LanguageIdentifier:
         """Loads the trained classifier, if training produced one."""
+        load_language_models()
         try:
             with model_storage.read_from(resource) as directory:
                 stored = np.load(directory / _MODEL_FILE, allow_pickle=False)
@@ -127,7 +134,7 @@ class LanguageIdentifier(GraphComponent):
                     model_storage,
                     resource,
                     languages=[str(code) for code in stored["languages"]],
-                    weights=stored["weights"],
+                    weights=np.asfortranarray(stored["weights"]),
                     bias=stored["bias"],
                 )
         except (ValueError, FileNotFoundError):

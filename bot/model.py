@@ -24,21 +24,27 @@ TRAINING_INPUTS = (
 )
 
 
-def training_files() -> list[Path]:
-    """Every file whose content changes what ``rasa train`` produces."""
+def training_files(languages: list[str] | None = None) -> list[Path]:
+    """Every file whose content changes what ``rasa train`` produces.
+
+    With ``languages``, only their NLU data counts (for models of a subset).
+    """
     files: list[Path] = []
     for name in TRAINING_INPUTS:
         path = ROOT / name
         files.extend(sorted(path.rglob("*.yml")) if path.is_dir() else [path])
+    if languages is not None:
+        nlu = ROOT / "data" / "nlu"
+        files = [f for f in files if nlu not in f.parents or f.parent.name in languages]
     return files
 
 
-def data_hash() -> str:
+def data_hash(languages: list[str] | None = None) -> str:
     """A short hash of the training inputs and the Rasa version."""
     from importlib.metadata import version
 
     digest = hashlib.sha256(version("rasa").encode())
-    for path in training_files():
+    for path in training_files(languages):
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

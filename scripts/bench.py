@@ -95,7 +95,7 @@ async def load(users: int, rounds: int) -> tuple[int, float, list[float]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=3, help="conversations per user")
+    parser.add_argument("--rounds", type=int, default=5, help="conversations per user")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, **PORTS, "DATABASE_URL": f"sqlite:///{tmp}/bench.db"}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import logging
 import statistics
 import subprocess
@@ -18,18 +17,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.model import MODELS_DIR, ensure_model
+from bot.model import MODELS_DIR, data_hash, ensure_model
 from bot.nlu_check import HELDOUT_DIR, load_language, plain_text
 from bot.settings import ROOT
 
 
 def subset_model(languages: list[str]) -> tuple[Path, float | None]:
     """An NLU model of ``languages`` only, and its training time if trained now."""
-    digest = hashlib.sha256((ROOT / "config.yml").read_bytes())
-    for language in languages:
-        for path in sorted((ROOT / "data" / "nlu" / language).glob("*.yml")):
-            digest.update(path.read_bytes())
-    name = f"nlu-{'-'.join(languages)}-{digest.hexdigest()[:12]}"
+    name = f"nlu-{'-'.join(languages)}-{data_hash(languages)}"
     path = MODELS_DIR / f"{name}.tar.gz"
     if path.exists():
         return path, None
