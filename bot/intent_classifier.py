@@ -11,7 +11,6 @@ The figures behind the choice are in README.md ("NLU design").
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -28,33 +27,17 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
+from bot.languages import normalise_text
+
 _MODEL_FILE = "intent_classifier.skops"
 # Types a stored model may contain; anything else is refused on load.
-_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", __name__ + ".")
-
-# Arabic letters that people write interchangeably (hamza forms, ta marbuta, alif
-# maqsura) and the tatweel, folded so that spelling variants share features.
-_ARABIC_VARIANTS = str.maketrans(
-    {
-        "أ": "ا",
-        "إ": "ا",
-        "آ": "ا",
-        "ٱ": "ا",
-        "ة": "ه",
-        "ى": "ي",
-        "ؤ": "و",
-        "ئ": "ي",
-        "ـ": None,
-    }
+_TRUSTED_PREFIXES = (
+    "sklearn.",
+    "numpy.",
+    "scipy.",
+    "builtins.",
+    "bot.languages.normalise_text",
 )
-_ARABIC_DIACRITICS = re.compile("[\u064b-\u0652\u0670]")
-_STRETCHED = re.compile(r"(.)\1{2,}")
-
-
-def normalise_text(text: str) -> str:
-    """Lowercases, folds Arabic spelling variants, shortens stretched letters."""
-    text = _ARABIC_DIACRITICS.sub("", text.translate(_ARABIC_VARIANTS)).casefold()
-    return _STRETCHED.sub(r"\1\1", text)
 
 
 def _fast(model: Pipeline) -> Pipeline:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -155,3 +156,28 @@ def conversation_language(
         if guess.reliable or (known is None and guess.confidence >= MIN_CONFIDENCE):
             return guess.code  # type: ignore[return-value]
     return known or DEFAULT_LANGUAGE
+
+
+# Arabic letters that people write interchangeably (hamza forms, ta marbuta, alif
+# maqsura) and the tatweel, folded so that spelling variants share features.
+_ARABIC_VARIANTS = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ة": "ه",
+        "ى": "ي",
+        "ؤ": "و",
+        "ئ": "ي",
+        "ـ": None,
+    }
+)
+_ARABIC_DIACRITICS = re.compile("[\u064b-\u0652\u0670]")
+_STRETCHED = re.compile(r"(.)\1{2,}")
+
+
+def normalise_text(text: str) -> str:
+    """Lowercases, folds Arabic spelling variants, shortens stretched letters."""
+    text = _ARABIC_DIACRITICS.sub("", text.translate(_ARABIC_VARIANTS)).casefold()
+    return _STRETCHED.sub(r"\1\1", text)

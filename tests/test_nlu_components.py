@@ -9,8 +9,9 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.intent_classifier import TextIntentClassifier, normalise_text
+from bot.intent_classifier import TextIntentClassifier
 from bot.language_identifier import LanguageIdentifier
+from bot.languages import normalise_text
 
 EXAMPLES = {
     ("greet", "en"): ["hello", "hi there", "good morning", "hey, anyone here?"],

@@ -1,0 +1,1 @@
+"""What the assistant knows: partners, bodies, places, sourced facts."""

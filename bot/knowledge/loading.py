@@ -1,0 +1,251 @@
+"""Reads and checks the knowledge files of ``data/knowledge``.
+
+A file that breaks a rule stops the start with a message naming the file and line:
+a fact without a known source, a partner without a country, a place or topic that
+does not exist. The assistant must never state a figure it cannot source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.settings import ROOT
+
+KNOWLEDGE_DIR = ROOT / "data" / "knowledge"
+COUNTRIES = ("BE", "NL", "FI", "IT")
+TOPICS = (
+    "start_business microloan loan_eligibility loan_documents loan_terms repayment "
+    "business_training qualification_recognition recognition_cost "
+    "recognition_documents recognition_duration job_coaching family_support"
+).split()
+
+
+class KnowledgeError(ValueError):
+    """A knowledge file breaks a rule; the message says which file and line."""
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Remembers the line of every mapping, for error messages."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        mapping = super().construct_mapping(node, deep=deep)
+        mapping["__line__"] = node.start_mark.line + 1
+        return mapping
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a fact comes from, and when it was last checked."""
+
+    id: str
+    title: str
+    url: str
+    checked: str
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One thing the assistant may state, with its source."""
+
+    key: str
+    source: str
+    value: float | None = None
+    unit: str | None = None
+    text: str | None = None
+    note: str | None = None
+    uncertain: bool = False
+
+
+@dataclass(frozen=True)
+class Place:
+    """A city, region or country users live in."""
+
+    id: str
+    kind: str  # "city", "region" or "country"
+    country: str
+    region: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """A partner or recognition body, where it serves and what it says."""
+
+    id: str
+    name: str
+    country: str
+    url: str
+    topics: tuple[str, ...]
+    serves: dict[str, tuple[str, ...]]
+    facts: tuple[Fact, ...]
+    languages: tuple[str, ...] = ()
+
+
+@dataclass
+class Knowledge:
+    """Everything in data/knowledge, checked."""
+
+    sources: dict[str, Source] = field(default_factory=dict)
+    places: dict[str, Place] = field(default_factory=dict)
+    organisations: dict[str, Organisation] = field(default_factory=dict)
+
+
+def _read(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader) or {}
+    except yaml.YAMLError as error:
+        raise KnowledgeError(f"{path}: not valid YAML: {error}") from None
+
+
+def _require(entry: dict, key: str, where: str) -> Any:
+    value = entry.get(key)
+    if value in (None, "", []):
+        raise KnowledgeError(f"{where}: '{key}' is missing")
+    return value
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT) if ROOT in path.parents else path)
+
+
+def _where(path: Path, entry: dict) -> str:
+    return f"{_shown(path)}:{entry.get('__line__', '?')}"
+
+
+def _load_sources(path: Path) -> dict[str, Source]:
+    sources = {}
+    for entry in _read(path).get("sources", []):
+        where = _where(path, entry)
+        source = Source(
+            id=_require(entry, "id", where),
+            title=_require(entry, "title", where),
+            url=_require(entry, "url", where),
+            checked=str(_require(entry, "checked", where)),
+        )
+        if not source.url.startswith("https://"):
+            raise KnowledgeError(f"{where}: source url must start with https://")
+        sources[source.id] = source
+    return sources
+
+
+def _load_places(path: Path) -> dict[str, Place]:
+    document = _read(path)
+    places: dict[str, Place] = {}
+    for entry in document.get("countries", []):
+        where = _where(path, entry)
+        country = _require(entry, "id", where)
+        if country not in COUNTRIES:
+            raise KnowledgeError(f"{where}: unknown country {country!r}")
+        aliases = tuple(_require(entry, "aliases", where))
+        places[country] = Place(country, "country", country, aliases=aliases)
+    for entry in document.get("regions", []):
+        where = _where(path, entry)
+        region = _require(entry, "id", where)
+        if region in places:
+            raise KnowledgeError(f"{where}: id {region!r} is used twice")
+        country = _require(entry, "country", where)
+        places[region] = Place(region, "region", country)
+    for entry in document.get("cities", []):
+        where = _where(path, entry)
+        country = _require(entry, "country", where)
+        region = entry.get("region")
+        if country not in places or places[country].kind != "country":
+            raise KnowledgeError(f"{where}: unknown country {country!r}")
+        if (
+            region is not None
+            and places.get(region, Place("", "", "")).kind != "region"
+        ):
+            raise KnowledgeError(f"{where}: unknown region {region!r}")
+        if entry.get("id") in places:
+            raise KnowledgeError(f"{where}: id {entry['id']!r} is used twice")
+        places[entry["id"]] = Place(
+            id=_require(entry, "id", where),
+            kind="city",
+            country=country,
+            region=region,
+            aliases=tuple(_require(entry, "aliases", where)),
+        )
+    return places
+
+
+def _load_organisation(
+    path: Path, sources: dict[str, Source], places: dict[str, Place]
+) -> Organisation:
+    entry = _read(path)
+    where = _where(path, entry)
+    country = _require(entry, "country", where)
+    if country not in COUNTRIES:
+        raise KnowledgeError(f"{where}: unknown country {country!r}")
+    topics = tuple(_require(entry, "topics", where))
+    for topic in topics:
+        if topic not in TOPICS:
+            raise KnowledgeError(f"{where}: unknown topic {topic!r}")
+    serves = {
+        kind: tuple(ids)
+        for kind, ids in _require(entry, "serves", where).items()
+        if kind != "__line__"
+    }
+    for kind, ids in serves.items():
+        expected = {"countries": "country", "regions": "region", "cities": "city"}.get(
+            kind
+        )
+        for place in ids:
+            if (
+                expected is None
+                or places.get(place, Place("", "", "")).kind != expected
+            ):
+                raise KnowledgeError(
+                    f"{where}: unknown place {place!r} in serves.{kind}"
+                )
+    facts = []
+    for fact in entry.get("facts", []):
+        fact_where = _where(path, fact)
+        source = _require(fact, "source", fact_where)
+        if source not in sources:
+            raise KnowledgeError(f"{fact_where}: unknown source {source!r}")
+        if fact.get("value") is None and not fact.get("text"):
+            raise KnowledgeError(f"{fact_where}: a fact needs a 'value' or a 'text'")
+        facts.append(
+            Fact(
+                key=_require(fact, "key", fact_where),
+                source=source,
+                value=fact.get("value"),
+                unit=fact.get("unit"),
+                text=fact.get("text"),
+                note=fact.get("note"),
+                uncertain=bool(fact.get("uncertain", False)),
+            )
+        )
+    return Organisation(
+        id=_require(entry, "id", where),
+        name=_require(entry, "name", where),
+        country=country,
+        url=_require(entry, "url", where),
+        topics=topics,
+        serves=serves,
+        facts=tuple(facts),
+        languages=tuple(entry.get("languages", ())),
+    )
+
+
+def load_knowledge(directory: Path = KNOWLEDGE_DIR) -> Knowledge:
+    """Reads and checks every knowledge file.
+
+    Raises:
+        KnowledgeError: on the first broken rule, naming its file and line.
+
+    """
+    knowledge = Knowledge()
+    knowledge.sources = _load_sources(directory / "sources.yml")
+    knowledge.places = _load_places(directory / "places.yml")
+    for path in sorted(directory.glob("*/*.yml")):
+        organisation = _load_organisation(path, knowledge.sources, knowledge.places)
+        if organisation.id in knowledge.organisations:
+            where = _shown(path)
+            raise KnowledgeError(f"{where}: id {organisation.id!r} is used twice")
+        knowledge.organisations[organisation.id] = organisation
+    return knowledge

@@ -1,0 +1,141 @@
+"""The knowledge files load, every fact is sourced, broken files are refused."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge.loading import KNOWLEDGE_DIR, KnowledgeError, load_knowledge
+from bot.knowledge.places import PlaceResolver
+
+KNOWLEDGE = load_knowledge()
+
+
+def test_every_fact_has_a_source_with_an_address_and_a_date() -> None:
+    for organisation in KNOWLEDGE.organisations.values():
+        for fact in organisation.facts:
+            source = KNOWLEDGE.sources[fact.source]
+            assert source.url.startswith("https://") and source.checked
+
+
+def test_each_country_has_a_lender_and_a_recognition_body() -> None:
+    for country in ("BE", "NL", "FI", "IT"):
+        topics = {
+            topic
+            for organisation in KNOWLEDGE.organisations.values()
+            if organisation.country == country
+            for topic in organisation.topics
+        }
+        assert {"microloan", "qualification_recognition"} <= topics
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    directory = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, directory)
+    return directory
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "file, old, new, message",
+    [
+        (
+            "partners/qredits.yml",
+            "    source: qredits-faq\n",
+            "",
+            "partners/qredits.yml:10: 'source' is missing",
+        ),
+        (
+            "partners/qredits.yml",
+            "source: qredits-faq",
+            "source: a-blog-somewhere",
+            "partners/qredits.yml:10: unknown source 'a-blog-somewhere'",
+        ),
+        (
+            "partners/microstart.yml",
+            "country: BE\n",
+            "",
+            "partners/microstart.yml:3: 'country' is missing",
+        ),
+        (
+            "partners/city-of-vantaa.yml",
+            "cities: [vantaa]",
+            "cities: [atlantis]",
+            "unknown place 'atlantis' in serves.cities",
+        ),
+        (
+            "places.yml",
+            "    region: flanders\n",
+            "    region: flandres\n",
+            "places.yml:34: unknown region 'flandres'",
+        ),
+    ],
+)
+def test_broken_knowledge_is_refused_with_file_and_line(
+    broken: Path, file: str, old: str, new: str, message: str
+) -> None:
+    edit(broken / file, old, new)
+    with pytest.raises(KnowledgeError, match=message.replace("'", ".")):
+        load_knowledge(broken)
+
+
+RESOLVER = PlaceResolver(KNOWLEDGE)
+
+
+@pytest.mark.parametrize(
+    "language, text, place",
+    [
+        ("en", "I live in Brussels", "brussels"),
+        ("en", "we moved to Den Haag last year", "the-hague"),
+        ("fr", "j'habite à Bruxelles", "brussels"),
+        ("fr", "je suis à Anvers", "antwerp"),
+        ("nl", "ik woon in Brussel", "brussels"),
+        ("nl", "ik woon in 's-Gravenhage", "the-hague"),
+        ("fi", "asun Vantaalla", "vantaa"),
+        ("fi", "asun Helsingissä", "helsinki"),
+        ("sv", "jag bor i Vanda", "vantaa"),
+        ("sv", "jag bor i Åbo", "turku"),
+        ("it", "abito a Torino", "turin"),
+        ("it", "vivo a l'Aia", "the-hague"),
+        ("ar", "أسكن في بروكسل", "brussels"),
+        ("ar", "ساكن بهولندا", "NL"),
+        ("uk", "живу у Брюсселі", "brussels"),
+        ("uk", "я в Нідерландах", "NL"),
+        ("ru", "я живу в Брюсселе", "brussels"),
+        ("ru", "мы в Турине", "turin"),
+        ("tr", "Brükselde yaşıyorum", "brussels"),
+        ("tr", "Hollanda'da oturuyorum", "NL"),
+    ],
+)
+def test_places_resolve_in_every_language_and_script(
+    language: str, text: str, place: str
+) -> None:
+    resolved = RESOLVER.resolve(text, language)
+    assert resolved is not None and resolved.id == place
+
+
+@pytest.mark.parametrize(
+    "language, text",
+    [
+        ("it", "parlo italiano"),
+        ("nl", "vandaag niet"),
+        ("fr", "c'est gentil"),
+        ("en", "I'm from Romania"),
+        ("en", "I live in Madrid"),
+        ("tr", "hollandaca biliyorum"),
+    ],
+)
+def test_words_that_only_look_like_places_do_not_resolve(language: str, text: str):
+    assert RESOLVER.resolve(text, language) is None
+
+
+def test_a_city_wins_over_its_country() -> None:
+    resolved = RESOLVER.resolve("I live in Belgium, in Ghent", "en")
+    assert resolved is not None and resolved.id == "ghent"
+    assert resolved.region == "flanders"
