@@ -1,0 +1,151 @@
+"""The knowledge in SQL tables (SQLAlchemy), and the routing query on them.
+
+``data/knowledge`` is loaded and checked at start and written to the database in one
+transaction, so every replica answers from the same rows and partners' details can
+later be edited in the database without code.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, declarative_base, relationship
+
+from bot.knowledge.loading import Knowledge
+
+Base = declarative_base()
+
+
+class SourceRow(Base):
+    """Where facts come from."""
+
+    __tablename__ = "kb_sources"
+    id = sa.Column(sa.String(64), primary_key=True)
+    title = sa.Column(sa.String(255), nullable=False)
+    url = sa.Column(sa.String(512), nullable=False)
+    checked = sa.Column(sa.String(32), nullable=False)
+
+
+class PlaceRow(Base):
+    """A city, region or country."""
+
+    __tablename__ = "kb_places"
+    id = sa.Column(sa.String(64), primary_key=True)
+    kind = sa.Column(sa.String(16), nullable=False)
+    country = sa.Column(sa.String(2), nullable=False, index=True)
+    region = sa.Column(sa.String(64))
+
+
+class OrganisationRow(Base):
+    """A partner or a recognition body."""
+
+    __tablename__ = "kb_organisations"
+    id = sa.Column(sa.String(64), primary_key=True)
+    name = sa.Column(sa.String(255), nullable=False)
+    country = sa.Column(sa.String(2), nullable=False)
+    url = sa.Column(sa.String(512), nullable=False)
+    facts = relationship("FactRow", order_by="FactRow.position")
+
+
+class ServiceRow(Base):
+    """An organisation answers a topic for a place (city, region or country)."""
+
+    __tablename__ = "kb_services"
+    organisation_id = sa.Column(
+        sa.ForeignKey("kb_organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic = sa.Column(sa.String(64), primary_key=True)
+    place_id = sa.Column(sa.ForeignKey("kb_places.id"), primary_key=True, index=True)
+
+
+class FactRow(Base):
+    """One sourced fact of an organisation."""
+
+    __tablename__ = "kb_facts"
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    organisation_id = sa.Column(
+        sa.ForeignKey("kb_organisations.id", ondelete="CASCADE"), nullable=False
+    )
+    position = sa.Column(sa.Integer, nullable=False)
+    key = sa.Column(sa.String(64), nullable=False)
+    value = sa.Column(sa.Float)
+    unit = sa.Column(sa.String(16))
+    text = sa.Column(sa.Text)
+    note = sa.Column(sa.Text)
+    uncertain = sa.Column(sa.Boolean, nullable=False, default=False)
+    source_id = sa.Column(sa.ForeignKey("kb_sources.id"), nullable=False)
+    source = relationship("SourceRow")
+
+
+def store_knowledge(engine: sa.engine.Engine, knowledge: Knowledge) -> None:
+    """Replaces the knowledge tables' rows with ``knowledge``, in one transaction."""
+    Base.metadata.create_all(engine)
+    with Session(engine) as session, session.begin():
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(table.delete())
+        session.add_all(SourceRow(**vars(s)) for s in knowledge.sources.values())
+        session.add_all(
+            PlaceRow(id=p.id, kind=p.kind, country=p.country, region=p.region)
+            for p in knowledge.places.values()
+        )
+        session.flush()
+        for organisation in knowledge.organisations.values():
+            session.add(
+                OrganisationRow(
+                    id=organisation.id,
+                    name=organisation.name,
+                    country=organisation.country,
+                    url=organisation.url,
+                )
+            )
+            session.flush()
+            session.add_all(
+                ServiceRow(organisation_id=organisation.id, topic=topic, place_id=place)
+                for topic in organisation.topics
+                for places in organisation.serves.values()
+                for place in places
+            )
+            session.add_all(
+                FactRow(
+                    organisation_id=organisation.id,
+                    position=position,
+                    key=fact.key,
+                    value=fact.value,
+                    unit=fact.unit,
+                    text=fact.text,
+                    note=fact.note,
+                    uncertain=fact.uncertain,
+                    source_id=fact.source,
+                )
+                for position, fact in enumerate(organisation.facts)
+            )
+
+
+def route_to_partners(
+    session: Session, place_id: str, topic: str
+) -> list[OrganisationRow]:
+    """The organisations that answer ``topic`` for ``place_id``, most local first.
+
+    A city is served by whoever serves it, its region or its country.
+    """
+    place = session.get(PlaceRow, place_id)
+    if place is None:
+        return []
+    scopes = [place.id, place.region, place.country]
+    rank = {scope: position for position, scope in enumerate(scopes) if scope}
+    services = session.scalars(
+        sa.select(ServiceRow).where(
+            ServiceRow.topic == topic, ServiceRow.place_id.in_(list(rank))
+        )
+    ).all()
+    best: dict[str, int] = {}
+    for service in services:
+        position = rank[service.place_id]
+        best[service.organisation_id] = min(
+            position, best.get(service.organisation_id, 9)
+        )
+    ordered = sorted(
+        best, key=lambda organisation_id: (best[organisation_id], organisation_id)
+    )
+    return [
+        session.get(OrganisationRow, organisation_id) for organisation_id in ordered
+    ]
