@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
 import yaml
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
 from bot.languages import DEFAULT_LANGUAGE, RIGHT_TO_LEFT
@@ -48,11 +49,20 @@ def translate(message_id: str, language: str) -> str:
 
 
 def format_argument(name: str, value: Any, language: str) -> str:
-    """A placeholder's value formatted for the locale: money by name, then numbers."""
+    """A placeholder's value formatted for the locale.
+
+    By name: ``*amount`` is money in euros, ``*rate`` a percentage; other numbers are
+    plain numbers.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     if name.endswith("amount"):
         return format_currency(value, CURRENCY, locale=language)
+    if name.endswith("rate"):  # a yearly interest rate in percent: 12.13 → "12,13 %"
+        share = (
+            Decimal(str(value)) / 100
+        )  # exact: 11.13 / 100 is 0.111300...01 in floats
+        return format_percent(share, locale=language, decimal_quantization=False)
     return format_decimal(value, locale=language)
 
 

@@ -164,3 +164,14 @@ def test_conversations_survive_a_restart(assistant: Assistant) -> None:
     assert "Bonjour, je veux un microcrédit" in texts
     assert tracker["slots"]["language"] == "fr"
     assert say("keeper", "merci") == [expected("utter_you_are_welcome", "fr")]
+
+
+def test_repayment_estimate_in_french_with_french_money(assistant: Assistant) -> None:
+    [reply] = say(
+        "estimate",
+        "combien je paierais par mois si j'emprunte 10 000 € sur 3 ans ? "
+        "J'habite à Bruxelles",
+    )
+    assert "microStart" in reply
+    assert "328,00\xa0€" in reply and "10\u202f000,00\xa0€" in reply
+    assert "11,13" in reply and "https://www.vlaio.be" in reply

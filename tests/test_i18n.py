@@ -11,6 +11,13 @@ def test_money_is_formatted_for_the_locale(language: str, expected: str) -> None
     assert format_argument("loan_amount", 25000, language) == expected
 
 
+@pytest.mark.parametrize(
+    "language, expected", [("en", "11.13%"), ("fr", "11,13\xa0%"), ("tr", "%11,13")]
+)
+def test_interest_rates_are_percentages_for_the_locale(language: str, expected: str):
+    assert format_argument("rate", 11.13, language) == expected
+
+
 def test_plain_numbers_are_formatted_for_the_locale() -> None:
     assert format_argument("months", 1234.5, "fr") == "1\u202f234,5"
 

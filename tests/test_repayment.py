@@ -1,0 +1,131 @@
+"""The repayment estimate: hand-checked arithmetic, parsing, and the action."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.parsing import parse_amount, parse_duration_months
+from actions.repayment import ActionEstimateRepayment, monthly_payment
+from bot import settings
+from tests.conftest import make_tracker
+
+
+def test_monthly_payment_matches_a_hand_calculation() -> None:
+    # 10,000 over 36 months at 12.13 % a year: r = 0.1213 / 12 = 0.0101083...
+    # 10000 * r / (1 - (1 + r) ** -36) = 332.76
+    assert round(monthly_payment(10_000, 12.13, 36), 2) == 332.76
+    assert monthly_payment(1_200, 0, 12) == 100
+
+
+@pytest.mark.parametrize(
+    "text, language, amount",
+    [
+        ("10k", "en", 10_000),
+        ("10.000", "nl", 10_000),
+        ("10 000 €", "fr", 10_000),
+        ("dix mille euros", "fr", 10_000),
+        ("tienduizend euro", "nl", 10_000),
+        ("€2,500", "en", 2_500),
+        ("١٠٠٠٠ يورو", "ar", 10_000),
+        ("-500", "en", -500),
+        ("nothing here", "en", None),
+    ],
+)
+def test_amounts_as_people_write_them(text: str, language: str, amount: Any) -> None:
+    assert parse_amount(text, language) == amount
+
+
+@pytest.mark.parametrize(
+    "text, language, months",
+    [
+        ("36 months", "en", 36),
+        ("3 ans", "fr", 36),
+        ("trois ans", "fr", 36),
+        ("2 yıl", "tr", 24),
+        ("18 kk", "fi", 18),
+        ("5 років", "uk", 60),
+        ("3 سنوات", "ar", 36),
+        ("1,5 år", "sv", 18),
+        ("soon", "en", None),
+    ],
+)
+def test_durations_in_months_or_years(text: str, language: str, months: Any) -> None:
+    assert parse_duration_months(text, language) == months
+
+
+@pytest.fixture(autouse=True)
+def knowledge_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "DATABASE_URL", f"sqlite:///{tmp_path / 'kb.db'}")
+
+
+def amount(value: str) -> dict[str, Any]:
+    return {"entity": "amount", "value": value}
+
+
+def duration(value: str) -> dict[str, Any]:
+    return {"entity": "duration", "value": value}
+
+
+async def run(**tracker: Any) -> list[dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    await ActionEstimateRepayment().run(dispatcher, make_tracker(**tracker), {})
+    return dispatcher.messages
+
+
+async def test_estimate_at_microstarts_published_rate() -> None:
+    [message] = await run(
+        text="how much per month if I borrow 10000 for 3 years? I live in Brussels",
+        intent="estimate_repayment",
+        entities=[amount("10000"), duration("3 years")],
+    )
+    assert message["response"] == "utter_repayment_estimate"
+    assert message["partner"] == "microStart"
+    # The lowest rate microStart publishes ("Boost", from 11.13 %):
+    # r = 0.1113 / 12; 10000 * r / (1 - (1 + r) ** -36) = 328.00
+    assert (message["loan_amount"], message["months"]) == (10000, 36)
+    assert (message["rate"], message["monthly_amount"]) == (11.13, 328.0)
+    assert message["source_url"] == "https://www.vlaio.be"
+    assert message["checked"] == "2025"
+
+
+async def test_amount_outside_the_limits_gets_the_real_limits() -> None:
+    [message] = await run(
+        text="50000 over 5 years",
+        slots={"city": "Antwerpen"},
+        entities=[amount("50000"), duration("5 years")],
+    )
+    assert message["response"] == "utter_repayment_outside_limits"
+    assert (message["min_amount"], message["max_amount"]) == (500, 25000)
+
+
+async def test_a_lender_without_a_published_rate_is_named_not_guessed() -> None:
+    [message] = await run(text="10000 over 3 years in Rotterdam")
+    assert message["response"] == "utter_repayment_no_rate"
+    assert (message["partner"], message["url"]) == ("Qredits", "https://www.qredits.nl")
+
+
+@pytest.mark.parametrize(
+    "tracker, response",
+    [
+        (
+            {"text": "how much per month for 10000 over 3 years"},
+            "utter_repayment_needs_place",
+        ),
+        (
+            {"text": "10000 over 3 years", "slots": {"city": "Madrid"}},
+            "utter_no_partner_there",
+        ),
+        (
+            {"text": "how much per month, I live in Ghent"},
+            "utter_repayment_needs_numbers",
+        ),
+        ({"text": "-5000 over 2 years in Ghent"}, "utter_repayment_invalid_amount"),
+    ],
+)
+async def test_what_is_missing_or_impossible_is_said(
+    tracker: dict, response: str
+) -> None:
+    [message] = await run(**tracker)
+    assert message["response"] == response
