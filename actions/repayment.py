@@ -61,6 +61,15 @@ def user_place(tracker: Tracker, places: PlaceResolver, language: str) -> Place 
     return None
 
 
+def estimate_request(tracker: Tracker) -> str:
+    """The user's latest message that asked for an estimate (maybe before "where?")."""
+    for event in reversed(tracker.events):
+        intent = (event.get("parse_data") or {}).get("intent") or {}
+        if event.get("event") == "user" and intent.get("name") == "estimate_repayment":
+            return event.get("text") or ""
+    return (tracker.latest_message or {}).get("text") or ""
+
+
 def _fact(facts: list[FactRow], prefix: str) -> FactRow | None:
     numeric = [f for f in facts if f.key.startswith(prefix) and f.value is not None]
     return min(numeric, key=lambda f: f.value) if numeric else None
@@ -113,7 +122,7 @@ class ActionEstimateRepayment(Action):
         language: str,
         lender: Any,
     ) -> None:
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = estimate_request(tracker)
         amount_text = next(tracker.get_latest_entity_values("amount"), None)
         duration_text = next(tracker.get_latest_entity_values("duration"), None)
         months = parse_duration_months(

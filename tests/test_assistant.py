@@ -175,3 +175,10 @@ def test_repayment_estimate_in_french_with_french_money(assistant: Assistant) ->
     assert "microStart" in reply
     assert "328,00\xa0€" in reply and "10\u202f000,00\xa0€" in reply
     assert "11,13" in reply and "https://www.vlaio.be" in reply
+
+
+def test_an_estimate_asks_for_the_place_once_then_answers(assistant: Assistant) -> None:
+    first = say("estimate-2", "how much per month if I borrow 8000 over 2 years?")
+    assert first == [expected("utter_repayment_needs_place", "en")]
+    [reply] = say("estimate-2", "I live in Ghent")
+    assert "microStart" in reply and "€8,000.00" in reply and "24" in reply

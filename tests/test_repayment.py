@@ -129,3 +129,19 @@ async def test_what_is_missing_or_impossible_is_said(
 ) -> None:
     [message] = await run(**tracker)
     assert message["response"] == response
+
+
+async def test_the_amount_asked_before_the_place_question_is_used() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text="I live in Ghent", intent="inform_location")
+    tracker.events = [
+        {
+            "event": "user",
+            "text": "how much a month for 8000 over 2 years",
+            "parse_data": {"intent": {"name": "estimate_repayment"}},
+        }
+    ]
+    await ActionEstimateRepayment().run(dispatcher, tracker, {})
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_repayment_estimate"
+    assert (message["loan_amount"], message["months"]) == (8000, 24)
