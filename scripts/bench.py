@@ -63,10 +63,13 @@ def command_name(pid: int) -> str:
     return "Rasa" if "rasa" in args else " ".join(args[:3])
 
 
-async def user(session: aiohttp.ClientSession, name: str, rounds: int) -> list[float]:
+async def user(
+    session: aiohttp.ClientSession, name: str, index: int, rounds: int
+) -> list[float]:
     latencies = []
     for round_number in range(rounds):
-        conversation = CONVERSATIONS[(hash(name) + round_number) % len(CONVERSATIONS)]
+        # The same conversations in every run, so runs can be compared.
+        conversation = CONVERSATIONS[(index + round_number) % len(CONVERSATIONS)]
         sender = f"{name}-{round_number}"
         for message in conversation:
             start = time.perf_counter()
@@ -83,10 +86,10 @@ async def user(session: aiohttp.ClientSession, name: str, rounds: int) -> list[f
 async def load(users: int, rounds: int) -> tuple[int, float, list[float]]:
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        await user(session, "warmup", 1)
+        await user(session, "warmup", 0, 1)
         start = time.perf_counter()
         results = await asyncio.gather(
-            *(user(session, f"u{users}-{i}", rounds) for i in range(users))
+            *(user(session, f"u{users}-{i}", i, rounds) for i in range(users))
         )
         elapsed = time.perf_counter() - start
     latencies = [x for result in results for x in result]
