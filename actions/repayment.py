@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-import sqlalchemy as sa
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
+from actions.knowledge import knowledge_base, named_a_place, user_place
 from actions.parsing import parse_amount, parse_duration_months
 from bot import settings
-from bot.knowledge.loading import Place, load_knowledge
-from bot.knowledge.places import PlaceResolver
-from bot.knowledge.storage import FactRow, route_to_partners, store_knowledge
+from bot.knowledge.storage import FactRow, route_to_partners
 from bot.languages import DEFAULT_LANGUAGE
 
 MAX_MONTHS = 360
+# The eligibility check's business stages, and the rate key a lender publishes for each.
+STAGE_RATES = {
+    "idea": "interest_from_starters",
+    "young": "interest_from_starters",
+    "established": "interest_from_established",
+}
 
 
 def monthly_payment(amount: float, yearly_rate_percent: float, months: int) -> float:
@@ -29,36 +31,6 @@ def monthly_payment(amount: float, yearly_rate_percent: float, months: int) -> f
     if rate == 0:
         return amount / months
     return amount * rate / (1 - (1 + rate) ** -months)
-
-
-@dataclass(frozen=True)
-class KnowledgeBase:
-    """The knowledge files, stored in the database, and the place resolver."""
-
-    engine: sa.engine.Engine
-    places: PlaceResolver
-
-
-@lru_cache(maxsize=4)
-def knowledge_base(database_url: str) -> KnowledgeBase:
-    """Loads, checks and stores data/knowledge (once per process and database)."""
-    knowledge = load_knowledge()
-    engine = sa.create_engine(database_url)
-    store_knowledge(engine, knowledge)
-    return KnowledgeBase(engine=engine, places=PlaceResolver(knowledge))
-
-
-def user_place(tracker: Tracker, places: PlaceResolver, language: str) -> Place | None:
-    """Where the user lives: named in this message, else earlier (city, country)."""
-    for text in (
-        (tracker.latest_message or {}).get("text"),
-        tracker.get_slot("city"),
-        tracker.get_slot("country"),
-    ):
-        place = places.resolve(text, language) if text else None
-        if place is not None:
-            return place
-    return None
 
 
 def estimate_request(tracker: Tracker) -> str:
@@ -73,6 +45,18 @@ def estimate_request(tracker: Tracker) -> str:
 def _fact(facts: list[FactRow], prefix: str) -> FactRow | None:
     numeric = [f for f in facts if f.key.startswith(prefix) and f.value is not None]
     return min(numeric, key=lambda f: f.value) if numeric else None
+
+
+def stage_rate(facts: list[FactRow], stage: str | None) -> tuple[FactRow | None, bool]:
+    """The rate for the business's stage if the lender publishes one, else its lowest.
+
+    Returns the rate and whether it is the one for the user's stage.
+    """
+    key = STAGE_RATES.get(stage or "")
+    chosen = next((f for f in facts if f.key == key and f.value is not None), None)
+    if chosen is not None:
+        return chosen, True
+    return _fact(facts, "interest"), False
 
 
 def _source(fact: FactRow) -> dict[str, Any]:
@@ -97,23 +81,26 @@ class ActionEstimateRepayment(Action):
         language = tracker.get_slot("language") or DEFAULT_LANGUAGE
         base = knowledge_base(settings.DATABASE_URL)
         place = user_place(tracker, base.places, language)
-        named_a_place = tracker.get_slot("city") or tracker.get_slot("country")
+        remember = [SlotSet("topic", "repayment")]
         if place is None:
             response = (
                 "utter_no_partner_there"
-                if named_a_place
+                if named_a_place(tracker)
                 else "utter_repayment_needs_place"
             )
             dispatcher.utter_message(response=response)
-            return []
+            return remember
         with Session(base.engine) as session:
-            lenders = route_to_partners(session, place.id, "microloan")
+            lenders = [  # grants and advisors are routed for "microloan" too
+                lender
+                for lender in route_to_partners(session, place.id, "microloan")
+                if _fact(lender.facts, "loan_max") or _fact(lender.facts, "legal_cap")
+            ]
             if not lenders:
                 dispatcher.utter_message(response="utter_no_partner_there")
-                return []
-            lender = lenders[0]
-            self._estimate(dispatcher, tracker, language, lender)
-        return []
+                return remember
+            self._estimate(dispatcher, tracker, language, lenders[0])
+        return remember
 
     def _estimate(
         self,
@@ -133,7 +120,7 @@ class ActionEstimateRepayment(Action):
         amount = parse_amount(
             amount_text or tracker.get_slot("amount") or text, language
         )
-        rate = _fact(lender.facts, "interest")
+        rate, for_stage = stage_rate(lender.facts, tracker.get_slot("business_stage"))
         if rate is None:
             dispatcher.utter_message(
                 response="utter_repayment_no_rate", partner=lender.name, url=lender.url
@@ -143,7 +130,7 @@ class ActionEstimateRepayment(Action):
         elif amount <= 0 or not 0 < months <= MAX_MONTHS:
             dispatcher.utter_message(response="utter_repayment_invalid_amount")
         else:
-            self._within_limits(dispatcher, lender, amount, months, rate)
+            self._within_limits(dispatcher, lender, amount, months, rate, for_stage)
 
     def _within_limits(
         self,
@@ -152,21 +139,29 @@ class ActionEstimateRepayment(Action):
         amount: float,
         months: int,
         rate: FactRow,
+        for_stage: bool,
     ) -> None:
         low, high = _fact(lender.facts, "loan_min"), _fact(lender.facts, "loan_max")
         if (low and amount < low.value) or (high and amount > high.value):
             limit = high if high and amount > high.value else low
+            response = "utter_repayment_outside_limits"
+            if not (low and high):  # a lender that publishes only one limit
+                response = (
+                    "utter_repayment_over_max" if high else "utter_repayment_under_min"
+                )
             dispatcher.utter_message(
-                response="utter_repayment_outside_limits",
+                response=response,
                 partner=lender.name,
-                min_amount=low.value if low else 0,
-                max_amount=high.value if high else amount,
+                min_amount=low.value if low else None,
+                max_amount=high.value if high else None,
                 loan_amount=amount,
                 **_source(limit),
             )
             return
         dispatcher.utter_message(
-            response="utter_repayment_estimate",
+            response="utter_repayment_estimate_for_stage"
+            if for_stage
+            else "utter_repayment_estimate",
             partner=lender.name,
             loan_amount=amount,
             months=months,

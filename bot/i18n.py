@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import yaml
+from babel import Locale
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
@@ -33,6 +34,11 @@ POP_DIRECTIONAL_ISOLATE = "\u2069"
 _LATIN_RUN = re.compile(
     r"[A-Za-z0-9][\w.\-/@'’]*(?:[ \-][A-Za-z0-9][\w.\-/@'’]*)*", re.ASCII
 )
+
+
+def N_(message_id: str) -> str:  # noqa: N802 (gettext's conventional marker)
+    """Marks a message id for extraction; it is translated later, by ``render``."""
+    return message_id
 
 
 @cache
@@ -57,13 +63,27 @@ def format_argument(name: str, value: Any, language: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     if name.endswith("amount"):
-        return format_currency(value, CURRENCY, locale=language)
+        return format_money(value, language)
     if name.endswith("rate"):  # a yearly interest rate in percent: 12.13 → "12,13 %"
         share = (
             Decimal(str(value)) / 100
         )  # exact: 11.13 / 100 is 0.111300...01 in floats
         return format_percent(share, locale=language, decimal_quantization=False)
     return format_decimal(value, locale=language)
+
+
+def format_money(value: float, language: str) -> str:
+    """Euros for the locale; whole amounts without cents ("25 000 €", "€ 25.000")."""
+    if float(value).is_integer():
+        pattern = Locale.parse(language).currency_formats["standard"].pattern
+        return format_currency(
+            value,
+            CURRENCY,
+            format=pattern.replace(".00", ""),
+            locale=language,
+            currency_digits=False,
+        )
+    return format_currency(value, CURRENCY, locale=language)
 
 
 def placeholders(text: str) -> set[str]:
@@ -127,3 +147,18 @@ def extract_domain_responses(
                     button["title"],
                     [f"{name} button"],
                 )
+
+
+def extract_knowledge_sentences(
+    fileobj: IO[bytes],
+    keywords: Any,
+    comment_tags: Any,
+    options: Mapping[str, Any],
+) -> Iterator[tuple[int, None, str, list[str]]]:
+    """Babel extractor for what an organisation says (``say``, ``next_step``)."""
+    document = yaml.safe_load(fileobj.read().decode("utf-8")) or {}
+    if document.get("next_step"):
+        yield 0, None, document["next_step"], [f"{document.get('id')} next step"]
+    for topic, sentences in (document.get("answers") or {}).items():
+        for sentence in sentences:
+            yield 0, None, sentence["say"], [f"{document.get('id')} {topic}"]

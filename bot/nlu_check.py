@@ -24,7 +24,7 @@ CORE_INTENTS = (
     "ask_loan_documents ask_loan_terms estimate_repayment ask_business_training "
     "ask_qualification_recognition ask_recognition_cost ask_recognition_documents "
     "ask_recognition_duration ask_job_coaching ask_family_support ask_bank_account "
-    "request_human privacy_question delete_my_data"
+    "request_human privacy_question delete_my_data dont_know"
 ).split()
 ENTITIES = {"language", "city", "country", "amount", "duration"}
 LANGUAGE_CODES = {"en", "fr", "nl", "fi", "sv", "it", "ar", "uk", "ru", "tr"}

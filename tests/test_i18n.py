@@ -4,11 +4,20 @@ from bot.i18n import format_argument, placeholders, render
 
 
 @pytest.mark.parametrize(
-    "language, expected",
-    [("fr", "25\u202f000,00\xa0€"), ("nl", "€\xa025.000,00"), ("en", "€25,000.00")],
+    "language, value, expected",
+    [
+        ("fr", 25000, "25\u202f000\xa0€"),
+        ("nl", 25000, "€\xa025.000"),
+        ("en", 25000, "€25,000"),
+        ("fr", 148.83, "148,83\xa0€"),
+        ("nl", 332.7, "€\xa0332,70"),
+    ],
 )
-def test_money_is_formatted_for_the_locale(language: str, expected: str) -> None:
-    assert format_argument("loan_amount", 25000, language) == expected
+def test_money_is_formatted_for_the_locale(
+    language: str, value: float, expected: str
+) -> None:
+    # Whole euros without cents, as people write them ("25 000 €", "€ 25.000").
+    assert format_argument("loan_amount", value, language) == expected
 
 
 @pytest.mark.parametrize(
@@ -40,7 +49,7 @@ def test_arabic_keeps_latin_names_and_amounts_in_their_own_direction() -> None:
         },
     )
     assert "\u2068microStart\u2069" in text
-    assert "\u2068\u200f25,000.00\xa0€\u2069" in text
+    assert "\u2068\u200f25,000\xa0€\u2069" in text
     assert "microstart.be\u2069" in text
     assert text.count("\u2069") == text.count("\u2066") + text.count("\u2068")
 

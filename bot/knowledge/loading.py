@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from bot.i18n import placeholders
 from bot.settings import ROOT
 
 KNOWLEDGE_DIR = ROOT / "data" / "knowledge"
@@ -22,6 +23,8 @@ TOPICS = (
     "business_training qualification_recognition recognition_cost "
     "recognition_documents recognition_duration job_coaching family_support"
 ).split()
+# Topics answered by code rather than by sentences (the repayment estimate).
+COMPUTED_TOPICS = ("repayment",)
 
 
 class KnowledgeError(ValueError):
@@ -61,6 +64,20 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class Sentence:
+    """One sentence of an answer: an English gettext id and the sources it rests on.
+
+    Its ``{placeholders}`` are the organisation's ``{name}``, ``{url}`` and the keys
+    of its facts, filled and formatted for the user's locale when it is said.
+    """
+
+    text: str
+    sources: tuple[str, ...]
+    facts: tuple[str, ...] = ()
+    uncertain: bool = False
+
+
+@dataclass(frozen=True)
 class Place:
     """A city, region or country users live in."""
 
@@ -82,6 +99,8 @@ class Organisation:
     topics: tuple[str, ...]
     serves: dict[str, tuple[str, ...]]
     facts: tuple[Fact, ...]
+    next_step: str = ""
+    answers: dict[str, tuple[Sentence, ...]] = field(default_factory=dict)
     languages: tuple[str, ...] = ()
 
 
@@ -220,6 +239,10 @@ def _load_organisation(
                 uncertain=bool(fact.get("uncertain", False)),
             )
         )
+    next_step = _require(entry, "next_step", where)
+    if "{url}" not in next_step:
+        raise KnowledgeError(f"{where}: next_step must give the link, {{url}}")
+    answers = _load_answers(path, entry, topics, {f.key: f for f in facts}, sources)
     return Organisation(
         id=_require(entry, "id", where),
         name=_require(entry, "name", where),
@@ -228,7 +251,61 @@ def _load_organisation(
         topics=topics,
         serves=serves,
         facts=tuple(facts),
+        next_step=next_step,
+        answers=answers,
         languages=tuple(entry.get("languages", ())),
+    )
+
+
+def _load_answers(
+    path: Path,
+    entry: dict,
+    topics: tuple[str, ...],
+    facts: dict[str, Fact],
+    sources: dict[str, Source],
+) -> dict[str, tuple[Sentence, ...]]:
+    """The sentences an organisation says per topic, each traced to its sources."""
+    where = _where(path, entry)
+    answers = {
+        topic: sentences
+        for topic, sentences in (entry.get("answers") or {}).items()
+        if topic != "__line__"
+    }
+    for topic in topics:
+        if topic not in COMPUTED_TOPICS and not answers.get(topic):
+            raise KnowledgeError(f"{where}: no answer for topic {topic!r}")
+    loaded = {}
+    for topic, sentences in answers.items():
+        if topic not in topics:
+            raise KnowledgeError(f"{where}: answer for {topic!r}, not in its topics")
+        loaded[topic] = tuple(
+            _load_sentence(_where(path, sentence), sentence, facts, sources)
+            for sentence in sentences
+        )
+    return loaded
+
+
+def _load_sentence(
+    where: str, entry: dict, facts: dict[str, Fact], sources: dict[str, Source]
+) -> Sentence:
+    text = _require(entry, "say", where)
+    used = tuple(sorted(placeholders(text) - {"name", "url"}))
+    for key in used:
+        if key not in facts or facts[key].value is None:
+            raise KnowledgeError(f"{where}: {{{key}}} is not a fact with a value")
+    own = entry.get("source")
+    if own is not None and own not in sources:
+        raise KnowledgeError(f"{where}: unknown source {own!r}")
+    cited = tuple(dict.fromkeys([facts[key].source for key in used] + [own]))
+    cited = tuple(source for source in cited if source)
+    if not cited:
+        raise KnowledgeError(f"{where}: a sentence without a fact needs a 'source'")
+    return Sentence(
+        text=text,
+        sources=cited,
+        facts=used,
+        uncertain=bool(entry.get("uncertain"))
+        or any(facts[key].uncertain for key in used),
     )
 
 

@@ -43,7 +43,9 @@ class OrganisationRow(Base):
     name = sa.Column(sa.String(255), nullable=False)
     country = sa.Column(sa.String(2), nullable=False)
     url = sa.Column(sa.String(512), nullable=False)
+    next_step = sa.Column(sa.Text, nullable=False)
     facts = relationship("FactRow", order_by="FactRow.position")
+    answers = relationship("AnswerRow", order_by="AnswerRow.position")
 
 
 class ServiceRow(Base):
@@ -76,12 +78,39 @@ class FactRow(Base):
     source = relationship("SourceRow")
 
 
+answer_sources = sa.Table(
+    "kb_answer_sources",
+    Base.metadata,
+    sa.Column(
+        "answer_id",
+        sa.ForeignKey("kb_answers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("source_id", sa.ForeignKey("kb_sources.id"), primary_key=True),
+)
+
+
+class AnswerRow(Base):
+    """One sentence an organisation says about a topic (an English gettext id)."""
+
+    __tablename__ = "kb_answers"
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    organisation_id = sa.Column(
+        sa.ForeignKey("kb_organisations.id", ondelete="CASCADE"), nullable=False
+    )
+    topic = sa.Column(sa.String(64), nullable=False)
+    position = sa.Column(sa.Integer, nullable=False)
+    text = sa.Column(sa.Text, nullable=False)
+    uncertain = sa.Column(sa.Boolean, nullable=False, default=False)
+    sources = relationship("SourceRow", secondary=answer_sources)
+
+
 def store_knowledge(engine: sa.engine.Engine, knowledge: Knowledge) -> None:
     """Replaces the knowledge tables' rows with ``knowledge``, in one transaction."""
+    # The kb_* tables are rebuilt from the files: a new column needs no migration.
+    Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
     with Session(engine) as session, session.begin():
-        for table in reversed(Base.metadata.sorted_tables):
-            session.execute(table.delete())
         session.add_all(SourceRow(**vars(s)) for s in knowledge.sources.values())
         session.add_all(
             PlaceRow(id=p.id, kind=p.kind, country=p.country, region=p.region)
@@ -95,6 +124,7 @@ def store_knowledge(engine: sa.engine.Engine, knowledge: Knowledge) -> None:
                     name=organisation.name,
                     country=organisation.country,
                     url=organisation.url,
+                    next_step=organisation.next_step,
                 )
             )
             session.flush()
@@ -117,6 +147,19 @@ def store_knowledge(engine: sa.engine.Engine, knowledge: Knowledge) -> None:
                     source_id=fact.source,
                 )
                 for position, fact in enumerate(organisation.facts)
+            )
+            sources = {row.id: row for row in session.scalars(sa.select(SourceRow))}
+            session.add_all(
+                AnswerRow(
+                    organisation_id=organisation.id,
+                    topic=topic,
+                    position=position,
+                    text=sentence.text,
+                    uncertain=sentence.uncertain,
+                    sources=[sources[source] for source in sentence.sources],
+                )
+                for topic, sentences in organisation.answers.items()
+                for position, sentence in enumerate(sentences)
             )
 
 

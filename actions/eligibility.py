@@ -1,0 +1,322 @@
+"""The eligibility check: a few questions, then which lender fits and why.
+
+Each question (place, business stage, amount, debts) can be skipped with "I don't
+know" (stored as ``unknown``); a new question from the user stops the check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
+
+from actions.answers import TOPIC_OF_INTENT, ActionAnswerTopic
+from actions.knowledge import knowledge_base, user_place
+from actions.parsing import parse_amount, parse_duration_months
+from actions.repayment import STAGE_RATES, _fact, _source
+from bot import settings
+from bot.knowledge.answers import compose_answer
+from bot.knowledge.storage import FactRow, OrganisationRow, route_to_partners
+from bot.languages import DEFAULT_LANGUAGE
+
+UNKNOWN = "unknown"
+STAGES = ("idea", "young", "established")
+MONTHS_ESTABLISHED = 12
+# Messages that leave the check: the user asked something else.
+LEAVING_INTENTS = set(TOPIC_OF_INTENT) | {
+    "goodbye",
+    "help",
+    "out_of_scope",
+    "request_human",
+    "privacy_question",
+    "delete_my_data",
+    "ask_bank_account",
+}
+
+
+def _intent(tracker: Tracker) -> str | None:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def _language(tracker: Tracker) -> str:
+    return tracker.get_slot("language") or DEFAULT_LANGUAGE
+
+
+def stage_from_answer(
+    text: str, intent: str | None, entity: str | None, language: str
+) -> str | None:
+    """The business stage in an answer: a button, "not yet", or an age ("2 years")."""
+    if entity in STAGES:
+        return entity
+    if intent == "deny":
+        return "idea"
+    months = parse_duration_months(text, language)
+    if months is not None:
+        return "established" if months >= MONTHS_ESTABLISHED else "young"
+    return None
+
+
+class ValidateEligibilityForm(FormValidationAction):
+    """Reads the answers of the eligibility check; skips what is already known."""
+
+    def name(self) -> str:
+        """The action's name in the domain."""
+        return "validate_eligibility_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        """Every question, until the user leaves the check."""
+        return [] if tracker.get_slot("eligibility_stopped") else domain_slots
+
+    async def extract_eligibility_place(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The place the user already gave, so the check does not ask it again."""
+        if tracker.get_slot("eligibility_place") or tracker.get_slot("requested_slot"):
+            return {}
+        base = knowledge_base(settings.DATABASE_URL)
+        place = user_place(tracker, base.places, _language(tracker))
+        return {"eligibility_place": place.id} if place else {}
+
+    @staticmethod
+    def _skipped(tracker: Tracker, slot: str) -> dict[str, Any] | None:
+        """The answer when the user skips, leaves, or changes the language."""
+        intent = _intent(tracker)
+        if intent in LEAVING_INTENTS:
+            return {slot: UNKNOWN, "eligibility_stopped": True}
+        if intent == "dont_know":
+            return {slot: UNKNOWN}
+        if intent == "choose_language":  # the same question, in the new language
+            return {slot: None}
+        return None
+
+    def _read(
+        self,
+        tracker: Tracker,
+        dispatcher: CollectingDispatcher,
+        slot: str,
+        value: Any,
+    ) -> dict[str, Any]:
+        """``value`` if the answer was read; else a hint, and the question again."""
+        skipped = self._skipped(tracker, slot)
+        if skipped is not None:
+            return skipped
+        if value is None:
+            dispatcher.utter_message(response="utter_eligibility_retry")
+        return {slot: value}
+
+    def validate_eligibility_place(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """A place we know; "unknown" when skipped or where we serve nobody."""
+        if tracker.get_slot("requested_slot") != "eligibility_place":
+            return {"eligibility_place": value}  # known before the check began
+        skipped = self._skipped(tracker, "eligibility_place")
+        if skipped is not None:
+            return skipped
+        base = knowledge_base(settings.DATABASE_URL)
+        place = base.places.resolve(str(value), _language(tracker))
+        if place is not None:
+            return {"eligibility_place": place.id}
+        entities = {e.get("entity") for e in tracker.latest_message.get("entities", [])}
+        if entities & {"city", "country"}:
+            dispatcher.utter_message(response="utter_no_partner_there")
+            return {"eligibility_place": UNKNOWN}
+        dispatcher.utter_message(response="utter_eligibility_retry")
+        return {"eligibility_place": None}
+
+    def validate_business_stage(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """Not started, under a year, over a year, or "unknown"."""
+        stage = stage_from_answer(
+            str(value),
+            _intent(tracker),
+            next(tracker.get_latest_entity_values("business_stage"), None),
+            _language(tracker),
+        )
+        return self._read(tracker, dispatcher, "business_stage", stage)
+
+    def validate_loan_amount(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """A positive amount in euros ("10k", "10.000", "dix mille"), or "unknown"."""
+        amount = parse_amount(str(value), _language(tracker))
+        valid = amount is not None and amount > 0
+        return self._read(
+            tracker, dispatcher, "loan_amount", str(amount) if valid else None
+        )
+
+    def validate_has_debts(
+        self,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """Yes, no, or "unknown" (the user may keep it to themselves)."""
+        debts = {"affirm": "yes", "deny": "no"}.get(_intent(tracker) or "")
+        return self._read(tracker, dispatcher, "has_debts", debts)
+
+
+def _lender(session: Session, place_id: str) -> OrganisationRow | None:
+    """The organisation that lends at the place (not the grant or the advisors)."""
+    return next(
+        (
+            organisation
+            for organisation in route_to_partners(session, place_id, "microloan")
+            if _fact(organisation.facts, "loan_max")
+            or _fact(organisation.facts, "legal_cap")
+        ),
+        None,
+    )
+
+
+class ActionEligibilityResult(Action):
+    """Says which lender and product fit the answers, and why, with sources."""
+
+    def name(self) -> str:
+        """The action's name in the domain."""
+        return "action_eligibility_result"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """The lender for the place, the amount and rate checks, its conditions."""
+        reset = [
+            SlotSet(slot, None)
+            for slot in (
+                "eligibility_place",
+                "business_stage",
+                "loan_amount",
+                "has_debts",
+                "eligibility_stopped",
+            )
+        ]
+        stage = tracker.get_slot("business_stage")
+        keep_stage = [SlotSet("business_stage", stage)] if stage in STAGES else []
+        if tracker.get_slot("eligibility_stopped"):
+            dispatcher.utter_message(response="utter_eligibility_stopped")
+            if _intent(tracker) in TOPIC_OF_INTENT:
+                events = await ActionAnswerTopic().run(dispatcher, tracker, domain)
+                return reset + keep_stage + events
+            dispatcher.utter_message(
+                response="utter_goodbye"
+                if _intent(tracker) == "goodbye"
+                else "utter_affirm_ack"
+            )
+            return reset + keep_stage
+        language = _language(tracker)
+        base = knowledge_base(settings.DATABASE_URL)
+        place_id = tracker.get_slot("eligibility_place")
+        if place_id in (None, UNKNOWN):
+            place = user_place(tracker, base.places, language)
+            place_id = place.id if place else None
+        with Session(base.engine) as session:
+            lender = _lender(session, place_id) if place_id else None
+            if lender is None:
+                dispatcher.utter_message(response="utter_fit_no_place")
+                return reset + keep_stage
+            self._explain(dispatcher, tracker, session, lender, place_id, language)
+        return reset + keep_stage
+
+    def _explain(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        session: Session,
+        lender: OrganisationRow,
+        place_id: str,
+        language: str,
+    ) -> None:
+        stage = tracker.get_slot("business_stage")
+        dispatcher.utter_message(
+            response="utter_fit_lender", partner=lender.name, url=lender.url
+        )
+        used: list[FactRow] = []
+        amount_text = tracker.get_slot("loan_amount")
+        if amount_text not in (None, UNKNOWN):
+            used += self._amount(dispatcher, lender, float(amount_text))
+        rate = next(
+            (f for f in lender.facts if f.key == STAGE_RATES.get(stage or "")), None
+        )
+        if rate is not None:
+            dispatcher.utter_message(
+                response="utter_fit_rate_for_stage",
+                partner=lender.name,
+                rate=rate.value,
+            )
+            used.append(rate)
+        for fact in {fact.source.id: fact for fact in used}.values():
+            dispatcher.utter_message(response="utter_fit_source", **_source(fact))
+        conditions = compose_answer(lender, "loan_eligibility", language)
+        if conditions:
+            dispatcher.utter_message(text=conditions)
+        if stage == "idea":  # money before starting, e.g. Finland's start-up grant
+            for other in route_to_partners(session, place_id, "start_business"):
+                if other.id != lender.id:
+                    dispatcher.utter_message(
+                        text=compose_answer(other, "start_business", language)
+                    )
+        dispatcher.utter_message(
+            response="utter_fit_not_a_promise", partner=lender.name
+        )
+
+    @staticmethod
+    def _amount(
+        dispatcher: CollectingDispatcher, lender: OrganisationRow, amount: float
+    ) -> list[FactRow]:
+        """Says whether the amount is within the lender's (or the law's) limits."""
+        low, high = _fact(lender.facts, "loan_min"), _fact(lender.facts, "loan_max")
+        cap = _fact(lender.facts, "legal_cap")
+        if high is None and cap is not None:
+            response = (
+                "utter_fit_amount_over_legal_cap"
+                if amount > cap.value
+                else "utter_fit_amount_within_legal_cap"
+            )
+            dispatcher.utter_message(
+                response=response, loan_amount=amount, max_amount=cap.value
+            )
+            return [cap]
+        if high is None:
+            return []
+        within = amount <= high.value and (low is None or amount >= low.value)
+        if low is not None:
+            response = (
+                "utter_fit_amount_within" if within else "utter_fit_amount_outside"
+            )
+        else:
+            response = (
+                "utter_fit_amount_within_max" if within else "utter_fit_amount_over_max"
+            )
+        dispatcher.utter_message(
+            response=response,
+            partner=lender.name,
+            loan_amount=amount,
+            min_amount=low.value if low else None,
+            max_amount=high.value,
+        )
+        return [f for f in (low, high) if f is not None]

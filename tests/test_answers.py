@@ -1,0 +1,212 @@
+"""Sourced answers: every city, topic and language, and the action that routes them."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from actions.answers import GENERAL_ANSWER, ActionAnswerTopic
+from bot import settings
+from bot.i18n import render
+from bot.knowledge.answers import UNCERTAIN, compose_answer, format_fact
+from bot.knowledge.loading import load_knowledge
+from bot.knowledge.storage import route_to_partners, store_knowledge
+from bot.languages import RIGHT_TO_LEFT, SUPPORTED_LANGUAGES
+from tests.conftest import make_tracker
+
+KNOWLEDGE = load_knowledge()
+CITIES = sorted(p.id for p in KNOWLEDGE.places.values() if p.kind == "city")
+TOPICS = sorted(GENERAL_ANSWER)
+BIDI_MARKS = dict.fromkeys(map(ord, "\u2066\u2068\u2069"))
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> sa.engine.Engine:
+    path: Path = tmp_path_factory.mktemp("answers") / "kb.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    store_knowledge(engine, KNOWLEDGE)
+    return engine
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_every_answer_in_every_city_has_its_figures_link_and_sources(
+    engine: sa.engine.Engine, language: str
+) -> None:
+    answered = 0
+    with Session(engine) as session:
+        for city in CITIES:
+            for topic in TOPICS:
+                for organisation in route_to_partners(session, city, topic):
+                    text = compose_answer(organisation, topic, language)
+                    plain = text.translate(BIDI_MARKS)
+                    where = f"{city}/{topic}/{organisation.id}/{language}"
+                    assert organisation.url in plain, where
+                    assert "{" not in plain, where
+                    sentences = [a for a in organisation.answers if a.topic == topic]
+                    for sentence in sentences:
+                        for source in sentence.sources:
+                            assert source.url in plain and source.checked in plain
+                    keys = {
+                        key
+                        for s in sentences
+                        for key in (f.key for f in organisation.facts)
+                        if "{" + key + "}" in s.text
+                    }
+                    for fact in organisation.facts:
+                        if fact.key in keys:
+                            assert format_fact(fact, language) in plain, where
+                    if any(s.uncertain for s in sentences):
+                        mark = render(UNCERTAIN, language, {"name": organisation.name})
+                        assert mark.translate(BIDI_MARKS) in plain, where
+                    answered += 1
+    assert answered >= 150  # 19 cities × 12 topics, most with one or two offices
+
+
+def test_arabic_answers_keep_links_and_amounts_left_to_right(
+    engine: sa.engine.Engine,
+) -> None:
+    assert "ar" in RIGHT_TO_LEFT
+    with Session(engine) as session:
+        [naric] = [
+            o
+            for o in route_to_partners(session, "ghent", "recognition_cost")
+            if o.id == "naric-vlaanderen"
+        ]
+        text = compose_answer(naric, "recognition_cost", "ar")
+    assert "\u2068https://www.naricvlaanderen.be\u2069" in text
+    assert "\u2068\u200f90\xa0€\u2069" in text
+
+
+@pytest.fixture
+def knowledge_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "DATABASE_URL", f"sqlite:///{tmp_path / 'kb.db'}")
+
+
+async def answer(**tracker: Any) -> tuple[list[dict[str, Any]], list[dict]]:
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerTopic().run(dispatcher, make_tracker(**tracker), {})
+    return dispatcher.messages, events
+
+
+def slot_events(events: list[dict]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+@pytest.mark.usefixtures("knowledge_database")
+async def test_a_question_with_a_place_gets_the_local_body_and_fee() -> None:
+    messages, events = await answer(
+        text="combien coûte la reconnaissance de mon diplôme à Gand ?",
+        intent="ask_recognition_cost",
+        slots={"language": "fr"},
+    )
+    [message] = messages
+    assert "NARIC-Vlaanderen" in message["text"]
+    assert "90\xa0€" in message["text"] and "180\xa0€" in message["text"]
+    assert "https://www.naricvlaanderen.be" in message["text"]
+    assert slot_events(events) == {"topic": "recognition_cost"}
+
+
+@pytest.mark.usefixtures("knowledge_database")
+async def test_brussels_gets_both_recognition_offices() -> None:
+    messages, _ = await answer(
+        text="how do I get my diploma recognised? I live in Brussels",
+        intent="ask_qualification_recognition",
+    )
+    texts = " ".join(m["text"] for m in messages)
+    assert "French Community" in texts and "NARIC-Vlaanderen" in texts
+
+
+@pytest.mark.usefixtures("knowledge_database")
+async def test_an_unknown_place_is_asked_once_then_the_question_is_answered() -> None:
+    messages, events = await answer(
+        text="how long does recognition take?", intent="ask_recognition_duration"
+    )
+    assert [m["response"] for m in messages] == [
+        "utter_recognition_duration",
+        "utter_ask_place",
+    ]
+    assert slot_events(events) == {"topic": "recognition_duration", "place_asked": True}
+
+    again, _ = await answer(
+        text="and what does it cost?",
+        intent="ask_recognition_cost",
+        slots={"topic": "recognition_duration", "place_asked": True},
+    )
+    assert [m["response"] for m in again] == ["utter_recognition_cost"]
+
+    [reply], _ = await answer(
+        text="I live in Vantaa",
+        intent="inform_location",
+        slots={"topic": "recognition_cost", "place_asked": True, "city": "Vantaa"},
+    )
+    assert "Opetushallitus" in reply["text"] and "€234" in reply["text"]
+
+
+@pytest.mark.usefixtures("knowledge_database")
+async def test_a_place_outside_our_countries_is_said_plainly() -> None:
+    messages, _ = await answer(
+        text="I live in Madrid",
+        intent="inform_location",
+        slots={"city": "Madrid", "topic": "qualification_recognition"},
+    )
+    assert [m["response"] for m in messages] == [
+        "utter_no_partner_there",
+        "utter_qualification_recognition",
+    ]
+
+
+@pytest.mark.usefixtures("knowledge_database")
+async def test_a_place_without_a_question_is_noted() -> None:
+    [message], events = await answer(text="I live in Turin", intent="inform_location")
+    assert message["response"] == "utter_location_noted"
+    assert events == []
+
+
+@pytest.mark.usefixtures("knowledge_database")
+async def test_a_detail_no_source_covers_names_the_lender_to_ask() -> None:
+    [message], _ = await answer(
+        text="which documents do I need for the loan? I live in Vantaa",
+        intent="ask_loan_documents",
+    )
+    assert message["response"] == "utter_no_checked_fact"
+    assert (message["partner"], message["url"]) == (
+        "Finnvera",
+        "https://www.finnvera.fi",
+    )
+
+
+@pytest.mark.usefixtures("knowledge_database")
+async def test_a_topic_nobody_covers_at_the_place_is_said_plainly() -> None:
+    messages, _ = await answer(
+        text="I need help finding a job in Brussels", intent="ask_job_coaching"
+    )
+    assert [m["response"] for m in messages] == [
+        "utter_no_partner_for_topic",
+        "utter_job_coaching",
+    ]
+
+
+@pytest.mark.usefixtures("knowledge_database")
+async def test_a_place_given_after_an_estimate_question_completes_the_estimate() -> (
+    None
+):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        text="I live in Ghent",
+        intent="inform_location",
+        slots={"topic": "repayment", "city": "Ghent"},
+    )
+    tracker.events = [
+        {
+            "event": "user",
+            "text": "how much a month for 8000 over 2 years",
+            "parse_data": {"intent": {"name": "estimate_repayment"}},
+        }
+    ]
+    await ActionAnswerTopic().run(dispatcher, tracker, {})
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_repayment_estimate"
+    assert (message["loan_amount"], message["months"]) == (8000, 24)
