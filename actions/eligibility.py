@@ -89,31 +89,26 @@ class ValidateEligibilityForm(FormValidationAction):
         return {"eligibility_place": place.id} if place else {}
 
     @staticmethod
-    def _skipped(tracker: Tracker, slot: str) -> dict[str, Any] | None:
-        """The answer when the user skips, leaves, or changes the language."""
+    def _read(
+        tracker: Tracker, dispatcher: CollectingDispatcher, slot: str, value: Any
+    ) -> dict[str, Any]:
+        """What the user answered to the question about ``slot``.
+
+        ``value`` is the answer read from the message (None if unreadable). A readable
+        answer counts whatever the intent ("10000 euros" may look like an estimate
+        question); "I don't know" skips; another question leaves the check; a
+        language change asks again in the new language; anything else gets a hint.
+        """
         intent = _intent(tracker)
-        if intent in LEAVING_INTENTS:
-            return {slot: UNKNOWN, "eligibility_stopped": True}
         if intent == "dont_know":
             return {slot: UNKNOWN}
-        if intent == "choose_language":  # the same question, in the new language
-            return {slot: None}
-        return None
-
-    def _read(
-        self,
-        tracker: Tracker,
-        dispatcher: CollectingDispatcher,
-        slot: str,
-        value: Any,
-    ) -> dict[str, Any]:
-        """``value`` if the answer was read; else a hint, and the question again."""
-        skipped = self._skipped(tracker, slot)
-        if skipped is not None:
-            return skipped
-        if value is None:
+        if value is not None:
+            return {slot: value}
+        if intent in LEAVING_INTENTS:
+            return {slot: UNKNOWN, "eligibility_stopped": True}
+        if intent != "choose_language":
             dispatcher.utter_message(response="utter_eligibility_retry")
-        return {slot: value}
+        return {slot: None}
 
     def validate_eligibility_place(
         self,
@@ -125,19 +120,15 @@ class ValidateEligibilityForm(FormValidationAction):
         """A place we know; "unknown" when skipped or where we serve nobody."""
         if tracker.get_slot("requested_slot") != "eligibility_place":
             return {"eligibility_place": value}  # known before the check began
-        skipped = self._skipped(tracker, "eligibility_place")
-        if skipped is not None:
-            return skipped
         base = knowledge_base(settings.DATABASE_URL)
         place = base.places.resolve(str(value), _language(tracker))
-        if place is not None:
-            return {"eligibility_place": place.id}
         entities = {e.get("entity") for e in tracker.latest_message.get("entities", [])}
-        if entities & {"city", "country"}:
+        if place is None and entities & {"city", "country"}:
             dispatcher.utter_message(response="utter_no_partner_there")
             return {"eligibility_place": UNKNOWN}
-        dispatcher.utter_message(response="utter_eligibility_retry")
-        return {"eligibility_place": None}
+        return self._read(
+            tracker, dispatcher, "eligibility_place", place.id if place else None
+        )
 
     def validate_business_stage(
         self,

@@ -1,0 +1,176 @@
+"""The routing table, measured on the real assistant: country × topic × language.
+
+Each conversation asks a held-out question (never trained on) in the user's language,
+then says where the user lives, in that language. The answer must name the right
+partner or body and state the right figure, formatted for the locale, with a source.
+The test prints the table and how many conversations passed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import pytest
+import yaml
+
+from bot.i18n import format_money, render
+from bot.nlg import domain_responses
+from bot.settings import ROOT
+from tests.conftest import Assistant, say
+
+pytestmark = pytest.mark.e2e
+
+# Where the user lives, in each language the country's conversations are held in.
+PLACES = {
+    "BE": {"fr": "J'habite à Gand", "nl": "Ik woon in Gent", "ar": "أعيش في غنت"},
+    "NL": {
+        "nl": "Ik woon in Rotterdam",
+        "tr": "Rotterdam'da yaşıyorum",
+        "en": "I live in Rotterdam",
+    },
+    "FI": {"fi": "Asun Vantaalla", "sv": "Jag bor i Vanda", "ru": "Я живу в Вантаа"},
+    "IT": {"it": "Abito a Torino", "uk": "Я живу в Турині", "en": "I live in Turin"},
+}
+# What the answer must name for Ghent, Rotterdam, Vantaa and Turin: the partner or
+# body, and a figure (euros, or a plain number); None: "no partner for this there".
+EXPECTED = {
+    "start_business": {
+        "BE": ("microStart", 25000),
+        "NL": ("Qredits", None),
+        "FI": ("Uusyrityskeskukset", 37.21),
+        "IT": ("Microlab", None),
+    },
+    "ask_microloan": {
+        "BE": ("microStart", 25000),
+        "NL": ("Qredits", 250000),
+        "FI": ("Finnvera", 50000),
+        "IT": ("PerMicro", 25000),
+    },
+    "ask_loan_eligibility": {
+        "BE": ("microStart", None),
+        "NL": ("Qredits", None),
+        "FI": ("Finnvera", None),
+        "IT": ("PerMicro", 25000),
+    },
+    "ask_loan_documents": {
+        "BE": ("microStart", None),
+        "NL": ("Qredits", None),
+        "FI": ("Finnvera", None),
+        "IT": ("PerMicro", None),
+    },
+    "ask_loan_terms": {
+        "BE": ("microStart", 25000),
+        "NL": ("Qredits", 500000),
+        "FI": ("Finnvera", 20000),
+        "IT": ("PerMicro", 40000),
+    },
+    "ask_business_training": {
+        "BE": ("microStart", None),
+        "NL": ("Qredits", None),
+        "FI": ("Uusyrityskeskukset", None),
+        "IT": ("MicroLab", None),
+    },
+    "ask_qualification_recognition": {
+        "BE": ("NARIC-Vlaanderen", 90),
+        "NL": ("IDW", 148.83),
+        "FI": ("Opetushallitus", None),
+        "IT": ("CIMEA", 150),
+    },
+    "ask_recognition_cost": {
+        "BE": ("NARIC-Vlaanderen", 180),
+        "NL": ("IDW", 148.83),
+        "FI": ("Opetushallitus", 234),
+        "IT": ("CIMEA", 250),
+    },
+    "ask_recognition_documents": {
+        "BE": ("NARIC-Vlaanderen", None),
+        "NL": ("IDW", None),
+        "FI": ("Opetushallitus", None),
+        "IT": ("CIMEA", None),
+    },
+    "ask_recognition_duration": {
+        "BE": ("NARIC-Vlaanderen", None),
+        "NL": ("IDW", None),
+        "FI": ("Opetushallitus", None),
+        "IT": ("CIMEA", None),
+    },
+    "ask_job_coaching": {
+        "BE": (None, None),
+        "NL": (None, None),
+        "FI": ("Vantaa", None),
+        "IT": ("MicroLab", None),
+    },
+    "ask_family_support": {
+        "BE": (None, None),
+        "NL": (None, None),
+        "FI": ("Vantaa", None),
+        "IT": (None, None),
+    },
+}
+MIN_PASS_RATE = 0.9
+
+
+def first_heldout_question(language: str, intent: str) -> str:
+    """The first held-out example of ``intent`` in ``language`` (never trained on)."""
+    blocks = yaml.safe_load((ROOT / "tests" / "nlu" / f"{language}.yml").read_text())
+    for block in blocks["nlu"]:
+        if block.get("intent") == intent:
+            return block["examples"].splitlines()[0].lstrip("- ").strip()
+    raise LookupError(f"no held-out {intent} in {language}")
+
+
+@dataclass
+class Outcome:
+    country: str
+    intent: str
+    language: str
+    passed: bool
+    why: str
+
+
+def converse(country: str, intent: str, language: str) -> Outcome:
+    partner, figure = EXPECTED[intent][country]
+    sender = f"table-{country}-{intent}-{language}"
+    question = first_heldout_question(language, intent)
+    say(sender, question, language=language)
+    replies = say(sender, PLACES[country][language], language=language)
+    text = "\n".join(replies).translate(dict.fromkeys(map(ord, "\u2066\u2068\u2069")))
+    if partner is None:
+        none_there = render(
+            domain_responses()["utter_no_partner_for_topic"][0]["text"], language, {}
+        )
+        passed = none_there in text
+        return Outcome(country, intent, language, passed, "" if passed else text)
+    problems = []
+    if partner not in text:
+        problems.append(f"no {partner}")
+    if figure is not None:
+        shown = format_money(figure, language)
+        if shown not in text:
+            problems.append(f"no {shown}")
+    if "2025" not in text or "https://" not in text:
+        problems.append("no source or link")
+    why = f"{'; '.join(problems)} in {question!r} → {text[:200]!r}" if problems else ""
+    return Outcome(country, intent, language, not problems, why)
+
+
+def test_every_country_and_topic_in_several_languages(assistant: Assistant) -> None:
+    outcomes = [
+        converse(country, intent, language)
+        for intent, country in itertools.product(EXPECTED, PLACES)
+        for language in PLACES[country]
+    ]
+    print("\ntopic                           BE     NL     FI     IT")
+    for intent in EXPECTED:
+        cells = []
+        for country in PLACES:
+            mine = [o for o in outcomes if o.intent == intent and o.country == country]
+            cells.append(f"{sum(o.passed for o in mine)}/{len(mine)}".ljust(6))
+        print(f"{intent:32}{' '.join(cells)}")
+    passed = sum(o.passed for o in outcomes)
+    print(f"passed {passed}/{len(outcomes)} conversations")
+    for failure in (o for o in outcomes if not o.passed):
+        where = f"{failure.country} {failure.intent} {failure.language}"
+        print(f"FAILED {where}: {failure.why}")
+    assert passed >= MIN_PASS_RATE * len(outcomes)
