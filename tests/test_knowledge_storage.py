@@ -33,7 +33,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> sa.engine.Engine:
         ("rotterdam", "microloan", ["qredits"]),
         ("NL", "recognition_duration", ["idw"]),
         ("vantaa", "job_coaching", ["city-of-vantaa"]),
-        ("vantaa", "microloan", ["finnvera"]),
+        ("vantaa", "microloan", ["enterprise-agencies", "finnvera"]),
         ("vantaa", "qualification_recognition", ["opetushallitus"]),
         ("helsinki", "job_coaching", []),
         ("turin", "business_training", ["microlab"]),
@@ -53,7 +53,7 @@ def test_routing_names_the_partner_for_the_place(
 def test_a_local_partner_comes_before_a_national_one(engine: sa.engine.Engine) -> None:
     with Session(engine) as session:
         routed = route_to_partners(session, "turin", "start_business")
-        assert [o.id for o in routed] == ["microlab"]
+        assert [o.id for o in routed] == ["microlab", "permicro"]
 
 
 def test_storing_again_replaces_rather_than_duplicates(
