@@ -115,3 +115,34 @@ def test_an_estimate_asks_for_the_place_once_then_answers(assistant: Assistant) 
     assert first == [expected("utter_repayment_needs_place", "en")]
     [reply] = say("estimate-2", "I live in Ghent")
     assert "microStart" in reply and "€8,000" in reply and "24" in reply
+
+
+def test_the_eligibility_check_in_french_ends_with_what_fits(
+    assistant: Assistant,
+) -> None:
+    first = say("check-fr", "est-ce que je peux emprunter si j'ai des dettes ?")
+    assert first[-1] == expected("utter_offer_eligibility_check", "fr")
+    assert say("check-fr", "oui") == [expected("utter_ask_eligibility_place", "fr")]
+    assert say("check-fr", "J'habite à Liège") == [
+        expected("utter_ask_business_stage", "fr")
+    ]
+    assert say("check-fr", "pas encore") == [expected("utter_ask_loan_amount", "fr")]
+    assert say("check-fr", "beaucoup") == [
+        expected("utter_eligibility_retry", "fr"),
+        expected("utter_ask_loan_amount", "fr"),
+    ]
+    assert say("check-fr", "dix mille euros") == [expected("utter_ask_has_debts", "fr")]
+    result = "\n".join(say("check-fr", "/dont_know"))
+    assert "microStart" in result and "12,13\xa0%" in result  # "Jump", for starters
+    assert "10\u202f000\xa0€" in result and "25\u202f000\xa0€" in result
+    assert "https://www.vlaio.be" in result and "2025" in result
+
+
+def test_the_eligibility_check_can_be_left_with_another_question(
+    assistant: Assistant,
+) -> None:
+    say("check-leave", "/check_eligibility")
+    say("check-leave", "I live in Rotterdam")
+    replies = say("check-leave", "how much does it cost to get my diploma recognised?")
+    assert replies[0] == expected("utter_eligibility_stopped", "en")
+    assert "IDW" in replies[1] and "€148.83" in replies[1]
