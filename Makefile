@@ -7,11 +7,11 @@ export RASA_TELEMETRY_ENABLED := false
 LANGS := $(notdir $(patsubst %/,%,$(wildcard locales/*/)))
 CATALOGS := $(foreach l,$(LANGS),locales/$(l)/LC_MESSAGES/messages.mo)
 
-.PHONY: install run shell test lint unit e2e validate model stories eval bench extract clean
+.PHONY: install run shell test lint unit e2e browser validate model stories eval bench extract clean
 
 install: $(VENV)/.installed $(CATALOGS)
 
-$(VENV)/.installed: requirements.txt scripts/setup_venv.sh
+$(VENV)/.installed: requirements.txt scripts/setup_venv.sh bot/web/package-lock.json
 	bash scripts/setup_venv.sh
 	touch $@
 
@@ -34,8 +34,12 @@ lint: install
 unit: install
 	$(PY) -m pytest -q -m "not e2e"
 
-e2e: model
+e2e: model browser
 	$(PY) -m pytest -q -m e2e
+
+# Debian's chromium for the widget's browser tests (Playwright drives it; no download).
+browser:
+	bash scripts/setup_browser.sh
 
 validate: install
 	$(PY) -m bot.nlu_check >/dev/null || $(PY) -m bot.nlu_check

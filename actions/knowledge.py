@@ -31,9 +31,16 @@ def knowledge_base(database_url: str) -> KnowledgeBase:
 
 
 def user_place(tracker: Tracker, places: PlaceResolver, language: str) -> Place | None:
-    """Where the user lives: named in this message, else earlier (city, country)."""
+    """Where the user lives.
+
+    Named in this message, else given by the page or link that opened the chat
+    (message metadata ``city``), else said earlier (the city and country slots).
+    """
+    message = tracker.latest_message or {}
+    metadata = message.get("metadata") or {}
     for text in (
-        (tracker.latest_message or {}).get("text"),
+        message.get("text"),
+        metadata.get("city") if isinstance(metadata.get("city"), str) else None,
         tracker.get_slot("city"),
         tracker.get_slot("country"),
     ):

@@ -1,15 +1,21 @@
-"""The REST input channel, with the request checked before Rasa sees it."""
+"""Input channels (REST and the widget's socket.io), each message checked first."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.core.channels.socketio import SocketIOInput
+from sanic import Blueprint
 from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 
-# Longer messages are refused with a clear error; the widget stops them earlier.
-MAX_MESSAGE_CHARS = 2000
+from bot.i18n import render
+from bot.languages import DEFAULT_LANGUAGE, normalise_language
+from bot.limits import MAX_MESSAGE_CHARS, TOO_LONG
+
 MAX_SENDER_CHARS = 128
 
 
@@ -56,3 +62,49 @@ class CheckedRestInput(RestInput):
         """Metadata sent with the message (language, city, topic), if an object."""
         metadata = checked_body(request).get("metadata")
         return metadata if isinstance(metadata, dict) else None
+
+
+class CheckedSocketIOInput(SocketIOInput):
+    """Rasa's socket.io channel (the web widget) with each message checked first.
+
+    A message that is not text, or is longer than the widget allows, gets a polite
+    answer in the user's language instead of reaching the assistant.
+    """
+
+    @classmethod
+    def name(cls) -> str:
+        """Keeps the usual name and path (/socket.io)."""
+        return "socketio"
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        """Rasa's blueprint, with the user-message handler guarded."""
+        blueprint = super().blueprint(on_new_message)
+        namespace = self.namespace or "/"
+        handlers = self.sio.handlers[namespace]
+        handle_message = handlers[self.user_message_evt]
+
+        async def checked_message(sid: str, data: Any) -> None:
+            if not isinstance(data, dict) or not isinstance(
+                data.get("message", ""), str
+            ):
+                return  # not something our widget sends: ignored, nothing stored
+            metadata = data.get(self.metadata_key)
+            if not isinstance(metadata, dict):
+                data[self.metadata_key] = {}
+            if len(data.get("message", "")) > MAX_MESSAGE_CHARS:
+                language = (
+                    normalise_language(data[self.metadata_key].get("language"))
+                    or DEFAULT_LANGUAGE
+                )
+                text = render(TOO_LONG, language, {"limit": MAX_MESSAGE_CHARS})
+                room = data.get("session_id") or sid
+                await self.sio.emit(
+                    self.bot_message_evt, {"text": text, "error": "too_long"}, room=room
+                )
+                return
+            await handle_message(sid, data)
+
+        handlers[self.user_message_evt] = checked_message
+        return blueprint

@@ -1,4 +1,4 @@
-"""The web app beside Rasa: the NLG endpoint and a health check."""
+"""The web app beside Rasa: the widget and its demo page, the NLG endpoint, health."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot import settings
 from bot.nlg import domain_responses, handle_nlg
+from bot.widget import add_widget_routes
 
 
 async def handle_health(request: web.Request) -> web.Response:
@@ -20,6 +21,7 @@ def create_app() -> web.Application:
     app = web.Application(client_max_size=256 * 1024)
     app.router.add_post("/nlg", handle_nlg)
     app.router.add_get("/health", handle_health)
+    add_widget_routes(app)
     return app
 
 

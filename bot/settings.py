@@ -15,6 +15,9 @@ ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
 WEB_PORT = int(os.environ.get("WEB_PORT", "8000"))
 HOST = os.environ.get("HOST", "127.0.0.1")
 
+# Where browsers reach Rasa's socket.io channel (empty: the widget's host, RASA_PORT).
+PUBLIC_SOCKET_URL = os.environ.get("PUBLIC_SOCKET_URL", "")
+
 DATABASE_URL = os.environ.get(
     "DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'assistant.db'}"
 )

@@ -27,3 +27,10 @@ fi
 echo "Using $python ($("$python" --version))"
 [ -x .venv/bin/python ] && is_python310 .venv/bin/python || { rm -rf .venv; "$python" -m venv .venv; }
 .venv/bin/python -m pip install --quiet --requirement requirements.txt
+
+# The widget's browser dependency (socket.io client), from the npm registry: no CDN.
+if ! command -v npm >/dev/null; then
+  echo "npm was not found; the web widget needs it (apt-get install nodejs npm)." >&2
+  exit 1
+fi
+npm ci --prefix bot/web --no-audit --no-fund --loglevel=error
