@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -107,4 +108,25 @@ class CheckedSocketIOInput(SocketIOInput):
             await handle_message(sid, data)
 
         handlers[self.user_message_evt] = checked_message
+        handlers["session_request"] = self._session_request
         return blueprint
+
+    async def _session_request(self, sid: str, data: Any) -> None:
+        """Joins the browser to its conversation's room and confirms the session.
+
+        Rasa 3.6's handler calls ``enter_room`` without awaiting it, which
+        python-socketio 5.10+ made a coroutine: the browser never joined its room
+        and got no replies. The session id is the browser's; a missing or malformed
+        one gets a new id.
+        """
+        session_id = data.get("session_id") if isinstance(data, dict) else None
+        if not isinstance(session_id, str) or not 0 < len(session_id) <= 128:
+            session_id = uuid.uuid4().hex
+        if self.session_persistence:
+            for room in self.sio.rooms(sid, namespace=self.namespace):
+                if room != sid:  # "New conversation": replies of the old one stop
+                    await self.sio.leave_room(sid, room, namespace=self.namespace)
+            await self.sio.enter_room(sid, session_id, namespace=self.namespace)
+        await self.sio.emit(
+            "session_confirm", session_id, room=sid, namespace=self.namespace
+        )

@@ -33,7 +33,9 @@ PLACES = {
     "IT": {"it": "Abito a Torino", "uk": "Я живу в Турині", "en": "I live in Turin"},
 }
 # What the answer must name for Ghent, Rotterdam, Vantaa and Turin: the partner or
-# body, and a figure (euros, or a plain number); None: "no partner for this there".
+# body, and a figure in euros (None: no figure); partner None: "no partner for this
+# there"; UNSOURCED: no source covers it, so the lender and its site are named.
+UNSOURCED = "unsourced"
 EXPECTED = {
     "start_business": {
         "BE": ("microStart", 25000),
@@ -56,8 +58,8 @@ EXPECTED = {
     "ask_loan_documents": {
         "BE": ("microStart", None),
         "NL": ("Qredits", None),
-        "FI": ("Finnvera", None),
-        "IT": ("PerMicro", None),
+        "FI": ("Finnvera", UNSOURCED),
+        "IT": ("PerMicro", UNSOURCED),
     },
     "ask_loan_terms": {
         "BE": ("microStart", 25000),
@@ -145,12 +147,14 @@ def converse(country: str, intent: str, language: str) -> Outcome:
     problems = []
     if partner not in text:
         problems.append(f"no {partner}")
-    if figure is not None:
-        shown = format_money(figure, language)
-        if shown not in text:
-            problems.append(f"no {shown}")
-    if "2025" not in text or "https://" not in text:
-        problems.append("no source or link")
+    if figure == UNSOURCED:
+        if "https://" not in text:
+            problems.append("no link")
+    else:
+        if figure is not None and format_money(figure, language) not in text:
+            problems.append(f"no {format_money(figure, language)}")
+        if "2025" not in text or "https://" not in text:
+            problems.append("no source or link")
     why = f"{'; '.join(problems)} in {question!r} → {text[:200]!r}" if problems else ""
     return Outcome(country, intent, language, not problems, why)
 

@@ -54,7 +54,6 @@ async def validate(slot: str, text: str, intent: str, **slots: Any) -> tuple:
         ("loan_amount", "10.000", "nlu_fallback", "nl", "10000.0"),
         ("has_debts", "yes, some", "affirm", "en", "yes"),
         ("has_debts", "nee", "deny", "nl", "no"),
-        ("eligibility_place", "Vantaalla", "inform_location", "fi", "vantaa"),
     ],
 )
 async def test_answers_are_read(
@@ -90,6 +89,61 @@ async def test_a_new_question_leaves_the_check() -> None:
         "ask_qualification_recognition",
     )
     assert result == {"loan_amount": "unknown", "eligibility_stopped": True}
+
+
+async def test_the_place_is_read_and_remembered_after_the_check() -> None:
+    result, said = await validate(
+        "eligibility_place", "Vantaalla", "inform_location", language="fi"
+    )
+    assert result == {"eligibility_place": "vantaa", "city": "Vantaalla"}
+    assert said == []
+
+
+DOMAIN = {
+    "responses": {
+        "utter_ask_business_stage": [
+            {
+                "buttons": [
+                    {
+                        "title": "Not yet",
+                        "payload": '/inform_business_stage{"business_stage": "idea"}',
+                    },
+                    {"title": "I don't know", "payload": "/dont_know"},
+                ]
+            }
+        ],
+        "utter_ask_has_debts": [
+            {
+                "buttons": [
+                    {"title": "Yes", "payload": "/affirm"},
+                    {"title": "I'd rather not say", "payload": "/dont_know"},
+                ]
+            }
+        ],
+    }
+}
+
+
+@pytest.mark.parametrize(
+    "slot, text, language, value",
+    [
+        ("business_stage", "Pas encore.", "fr", "idea"),
+        ("business_stage", "not yet", "en", "idea"),
+        ("has_debts", "Preferisco non dirlo", "it", "unknown"),
+        ("has_debts", "Kyllä", "fi", "yes"),
+    ],
+)
+def test_a_button_title_typed_instead_of_tapped_counts_as_the_button(
+    slot: str, text: str, language: str, value: str
+) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        text=text,
+        intent="dont_know",  # "not yet" may well look like a skip to the classifier
+        slots={"requested_slot": slot, "language": language},
+    )
+    method = getattr(ValidateEligibilityForm(), f"validate_{slot}")
+    assert method(text, dispatcher, tracker, DOMAIN) == {slot: value}
 
 
 async def test_a_place_we_do_not_serve_is_said_and_the_check_goes_on() -> None:

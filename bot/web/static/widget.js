@@ -187,7 +187,7 @@
       var who = el("span", { class: "visually-hidden",
         text: (message.from === "user" ? state.texts.you : state.texts.assistant) + ": " });
       item.appendChild(who);
-      item.appendChild(withLinks(message.text || ""));
+      item.appendChild(el("span", { class: "text" }, [withLinks(message.text || "")]));
       if (message.pending) {
         item.appendChild(el("small", { class: "pending", text: " · " + (state.texts.pending || "") }));
       }
@@ -249,6 +249,20 @@
     flush();
   }
 
+  function wentOffline() {
+    state.connected = false;
+    offline.hidden = false;
+  }
+
+  // A phone that loses its network says so at once; the socket would notice later.
+  window.addEventListener("offline", function () {
+    wentOffline();
+    if (socket) socket.disconnect();
+  });
+  window.addEventListener("online", function () {
+    if (socket && !socket.connected) socket.connect();
+  });
+
   function connect() {
     socket = window.io(socketUrl, { transports: ["websocket", "polling"] });
     socket.on("connect", function () {
@@ -262,10 +276,7 @@
       }
       flush();
     });
-    socket.on("disconnect", function () {
-      state.connected = false;
-      offline.hidden = false;
-    });
+    socket.on("disconnect", wentOffline);
     socket.on("bot_uttered", function (data) {
       typing.hidden = true;
       if (!data || (!data.text && !data.quick_replies)) return;

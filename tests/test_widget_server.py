@@ -1,0 +1,83 @@
+"""The web app serves the widget: one script, its texts per language, the demo page."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.languages import SUPPORTED_LANGUAGES
+from bot.server import create_app
+from bot.widget import TEXTS
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[TestClient]:
+    async with TestClient(TestServer(create_app())) as test_client:
+        yield test_client
+
+
+async def test_one_script_carries_its_settings_and_is_gzipped(
+    client: TestClient,
+) -> None:
+    response = await client.get("/widget.js", headers={"Accept-Encoding": "gzip"})
+    assert response.status == 200
+    assert response.headers["Content-Encoding"] == "gzip"
+    body = await response.text()  # aiohttp decompresses
+    assert body.startswith("window.__assistantSettings=")
+    settings = json.loads(body.split("=", 1)[1].split(";\n", 1)[0])
+    assert [language["code"] for language in settings["languages"]] == list(
+        SUPPORTED_LANGUAGES
+    )
+    assert [
+        language["code"] for language in settings["languages"] if language["rtl"]
+    ] == ["ar"]
+    assert settings["maxMessageChars"] == 2000
+
+
+async def test_the_socket_io_client_is_served_from_the_project(
+    client: TestClient,
+) -> None:
+    response = await client.get(
+        "/vendor/socket.io/socket.io.min.js", headers={"Accept-Encoding": "identity"}
+    )
+    assert response.status == 200
+    assert "Content-Encoding" not in response.headers
+    assert "socket.io" in (await response.text())[:400].lower()
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+async def test_the_widget_texts_exist_in_every_language(
+    client: TestClient, language: str
+) -> None:
+    response = await client.get(f"/widget/texts/{language}.json")
+    texts = await response.json()
+    assert set(texts) == set(TEXTS)
+    assert "{limit}" not in texts["too_long"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/widget/texts/xx.json", "/static/../bot/settings.py"]
+)
+async def test_unknown_languages_and_paths_are_not_found(
+    client: TestClient, path: str
+) -> None:
+    assert (await client.get(path)).status == 404
+
+
+async def test_the_demo_page_embeds_the_widget_with_one_script(
+    client: TestClient,
+) -> None:
+    page = await (await client.get("/")).text()
+    assert page.count('<script src="/widget.js"') == 1
+
+
+def test_the_widget_script_is_small() -> None:
+    from bot.widget import asset
+
+    plain, compressed = asset("widget.js")
+    assert len(gzip.decompress(compressed)) == len(plain)
+    assert len(plain) < 60_000  # our own code, before compression
