@@ -55,9 +55,10 @@ stories: model
 eval: model
 	$(PY) scripts/evaluate_nlu.py --floor 0.90
 
-bench: model
+bench: model browser
 	$(PY) scripts/bench_nlu.py
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_widget.py
 
 # Translators: extract new message ids, merge them into every catalog, then translate.
 extract: install

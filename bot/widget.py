@@ -102,6 +102,9 @@ def widget_settings() -> dict[str, object]:
         "socketUrl": settings.PUBLIC_SOCKET_URL,
         "maxMessageChars": MAX_MESSAGE_CHARS,
         "topics": TOPIC_PAYLOADS,
+        # Every language's texts travel with the script: no second round trip
+        # before the widget can be used (about 3 KB gzipped for all ten).
+        "texts": {code: widget_texts(code) for code in SUPPORTED_LANGUAGES},
     }
 
 

@@ -155,10 +155,8 @@
   }
 
   function loadTexts(language) {
-    return fetch(origin + "/widget/texts/" + language + ".json")
-      .then(function (response) { return response.json(); })
-      .then(function (texts) { state.texts = texts; applyTexts(); })
-      .catch(function () { applyTexts(); }); // offline: keep the texts we have
+    state.texts = settings.texts[language] || settings.texts[settings.defaultLanguage];
+    applyTexts();
   }
 
   /* ---- messages: text only, links made from plain addresses ---- */
@@ -369,9 +367,8 @@
 
   function start() {
     document.body.appendChild(host);
-    loadTexts(state.language).then(function () {
-      if (config.open) open();
-    });
+    loadTexts(state.language);
+    if (config.open) open();
     loadClient();
   }
 
