@@ -163,8 +163,13 @@ def main() -> int:
         print("Starting the assistant...", flush=True)
         start(all_services)
         rest = f"http://{settings.HOST}:{settings.RASA_PORT}/webhooks/rest/webhook"
+        demo = f"http://{settings.HOST}:{settings.WEB_PORT}/"
         print(
-            "\nThe assistant is running. Talk to it:\n"
+            "\nThe assistant is running. Open the chat in a browser:\n"
+            f"  {demo}\n"
+            "  (on a phone in the same network: start with HOST=0.0.0.0 and open this\n"
+            "  machine's address instead of 127.0.0.1)\n"
+            "or talk to it over REST:\n"
             f"  curl -s {rest} -H 'Content-Type: application/json' "
             '-d \'{"sender": "me", "message": "Bonjour, je veux un microcrédit"}\'\n'
             "  or chat in the terminal instead: make shell\n"

@@ -181,3 +181,21 @@ def test_a_server_restart_is_survived_by_reconnecting(
     wait_for_bot_messages(page, 2)
     assert bot_text(page) == expected("utter_you_are_welcome", "en")
     expect(page.locator("p.offline")).to_be_hidden()
+
+
+def test_the_chat_works_with_the_keyboard_alone(page: Page) -> None:
+    page.goto(DEMO + "?open=0")
+    page.keyboard.press("Tab")  # the first thing on the page is the chat button
+    page.keyboard.press("Enter")
+    expect(page.locator(".notice button")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("textarea")).to_be_focused()
+    page.keyboard.type("thank you")
+    page.keyboard.press("Enter")
+    wait_for_bot_messages(page, 2)  # the greeting, then the answer
+    page.keyboard.press("Escape")
+    expect(page.locator(".panel")).to_be_hidden()
+    expect(page.locator("button.launcher")).to_be_focused()
+    assert page.locator("textarea").get_attribute("id") == page.locator(
+        "label[for=assistant-input]"
+    ).get_attribute("for")
