@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,7 +17,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.settings import ROOT
+from bot.launcher import AssistantProcess
 
 PORTS = {"RASA_PORT": "25005", "ACTIONS_PORT": "25055", "WEB_PORT": "28000"}
 REST = f"http://127.0.0.1:{PORTS['RASA_PORT']}/webhooks/rest/webhook"
@@ -101,19 +98,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="conversations per user")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, **PORTS, "DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
-        runner = subprocess.Popen(
-            [sys.executable, "-m", "bot.run"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        try:
-            for line in runner.stdout:
-                if "The assistant is running" in line:
-                    break
+        with AssistantProcess(PORTS, Path(tmp) / "bench.db") as running:
             print(
                 f"{'users':>5} {'messages':>8} {'msg/s':>7} {'p50 ms':>7} "
                 f"{'p95 ms':>7} {'p99 ms':>7}"
@@ -127,11 +112,8 @@ def main() -> int:
                     f"{percentile(latencies, 0.99) * 1000:7.0f}"
                 )
             print("\nPeak memory (VmHWM) per process:")
-            for pid in children(runner.pid):
+            for pid in children(running.process.pid):
                 print(f"  {command_name(pid):14} {peak_memory_mb(pid):8.0f} MB")
-        finally:
-            runner.send_signal(signal.SIGTERM)
-            runner.wait(timeout=60)
     return 0
 
 

@@ -14,17 +14,16 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from bot.settings import ROOT
+from bot.launcher import AssistantProcess
 
 PORTS = {"RASA_PORT": "26005", "ACTIONS_PORT": "26055", "WEB_PORT": "29000"}
 WEB = f"http://127.0.0.1:{PORTS['WEB_PORT']}"
@@ -90,19 +89,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="page loads per profile")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, **PORTS, "DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
-        runner = subprocess.Popen(
-            [sys.executable, "-m", "bot.run"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        try:
-            for line in runner.stdout:
-                if "The assistant is running" in line:
-                    break
+        with AssistantProcess(PORTS, Path(tmp) / "bench.db"):
             print(f"{'file':30} {'gzip bytes':>10} {'raw bytes':>10}")
             ours = 0
             for name, path in FILES.items():
@@ -117,9 +104,6 @@ def main() -> int:
                     f"{name:10} {statistics.median(interactive):14.2f} "
                     f"{statistics.median(greeted):11.2f}"
                 )
-        finally:
-            runner.send_signal(signal.SIGTERM)
-            runner.wait(timeout=60)
     return 0
 
 

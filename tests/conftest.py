@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +12,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.i18n import render
+from bot.launcher import AssistantProcess
 from bot.nlg import domain_responses
-from bot.settings import ROOT
 
 PORTS = {"RASA_PORT": "15005", "ACTIONS_PORT": "15055", "WEB_PORT": "18000"}
 REST = f"http://127.0.0.1:{PORTS['RASA_PORT']}/webhooks/rest/webhook"
@@ -63,36 +58,14 @@ def domain() -> dict[str, Any]:
     return {"slots": {"language": {"type": "text", "mappings": [{"type": "custom"}]}}}
 
 
-class Assistant:
-    """Starts and stops ``python -m bot.run`` on test ports and a test database."""
-
-    def __init__(self, database: Path) -> None:
-        self.env = {**os.environ, **PORTS, "DATABASE_URL": f"sqlite:///{database}"}
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.run"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for line in self.process.stdout:
-            if "The assistant is running" in line:
-                return
-        raise RuntimeError("the assistant did not start")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=60)
+Assistant = AssistantProcess
 
 
 @pytest.fixture(scope="session")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
-    running = Assistant(tmp_path_factory.mktemp("db") / "nested" / "assistant.db")
+    running = Assistant(
+        PORTS, tmp_path_factory.mktemp("db") / "nested" / "assistant.db"
+    )
     running.start()
     yield running
     running.stop()

@@ -111,6 +111,7 @@ EXPECTED = {
     },
 }
 MIN_PASS_RATE = 0.9
+RESULTS = ROOT / "var" / "results" / "routing_table.txt"
 
 
 def first_heldout_question(language: str, intent: str) -> str:
@@ -165,16 +166,20 @@ def test_every_country_and_topic_in_several_languages(assistant: Assistant) -> N
         for intent, country in itertools.product(EXPECTED, PLACES)
         for language in PLACES[country]
     ]
-    print("\ntopic                           BE     NL     FI     IT")
+    lines = ["topic                           BE     NL     FI     IT"]
     for intent in EXPECTED:
         cells = []
         for country in PLACES:
             mine = [o for o in outcomes if o.intent == intent and o.country == country]
             cells.append(f"{sum(o.passed for o in mine)}/{len(mine)}".ljust(6))
-        print(f"{intent:32}{' '.join(cells)}")
+        lines.append(f"{intent:32}{' '.join(cells)}")
     passed = sum(o.passed for o in outcomes)
-    print(f"passed {passed}/{len(outcomes)} conversations")
+    lines.append(f"passed {passed}/{len(outcomes)} conversations")
     for failure in (o for o in outcomes if not o.passed):
         where = f"{failure.country} {failure.intent} {failure.language}"
-        print(f"FAILED {where}: {failure.why}")
+        lines.append(f"FAILED {where}: {failure.why}")
+    report = "\n".join(lines)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(report + "\n", encoding="utf-8")
+    print(f"\n{report}\n(also in {RESULTS.relative_to(ROOT)})")
     assert passed >= MIN_PASS_RATE * len(outcomes)
