@@ -6,6 +6,8 @@ know" (stored as ``unknown``); a new question from the user stops the check.
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -20,6 +22,7 @@ from actions.knowledge import knowledge_base, user_place
 from actions.parsing import parse_amount, parse_duration_months
 from actions.repayment import STAGE_RATES, _fact, _source
 from bot import settings
+from bot.i18n import translate
 from bot.knowledge.answers import compose_answer
 from bot.knowledge.storage import FactRow, OrganisationRow, route_to_partners
 from bot.languages import DEFAULT_LANGUAGE
@@ -45,6 +48,34 @@ def _intent(tracker: Tracker) -> str | None:
 
 def _language(tracker: Tracker) -> str:
     return tracker.get_slot("language") or DEFAULT_LANGUAGE
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+
+
+def typed_button(
+    text: str, question: str, domain: DomainDict, language: str
+) -> str | None:
+    """The payload of the question's button whose title the user typed ("pas encore").
+
+    People often type the answer a button offers instead of tapping it; the title
+    is matched in the user's language (and in English).
+    """
+    variations = (domain.get("responses") or {}).get(question) or [{}]
+    for button in variations[0].get("buttons", []):
+        titles = {_plain(button["title"]), _plain(translate(button["title"], language))}
+        if _plain(text) in titles:
+            return button["payload"]
+    return None
+
+
+def payload_value(payload: str, entity: str) -> str | None:
+    """``idea`` from ``/inform_business_stage{"business_stage": "idea"}``."""
+    intent, _, entities = payload.partition("{")
+    if entities:
+        return json.loads("{" + entities).get(entity)
+    return {"/dont_know": UNKNOWN, "/affirm": "yes", "/deny": "no"}.get(intent)
 
 
 def stage_from_answer(
@@ -126,9 +157,9 @@ class ValidateEligibilityForm(FormValidationAction):
         if place is None and entities & {"city", "country"}:
             dispatcher.utter_message(response="utter_no_partner_there")
             return {"eligibility_place": UNKNOWN}
-        return self._read(
-            tracker, dispatcher, "eligibility_place", place.id if place else None
-        )
+        if place is not None:  # remembered after the check, as if said in passing
+            return {"eligibility_place": place.id, "city": str(value)}
+        return self._read(tracker, dispatcher, "eligibility_place", None)
 
     def validate_business_stage(
         self,
@@ -138,6 +169,11 @@ class ValidateEligibilityForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """Not started, under a year, over a year, or "unknown"."""
+        button = typed_button(
+            str(value), "utter_ask_business_stage", domain, _language(tracker)
+        )
+        if button is not None:
+            return {"business_stage": payload_value(button, "business_stage")}
         stage = stage_from_answer(
             str(value),
             _intent(tracker),
@@ -168,6 +204,10 @@ class ValidateEligibilityForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """Yes, no, or "unknown" (the user may keep it to themselves)."""
+        language = _language(tracker)
+        button = typed_button(str(value), "utter_ask_has_debts", domain, language)
+        if button is not None:
+            return {"has_debts": payload_value(button, "has_debts")}
         debts = {"affirm": "yes", "deny": "no"}.get(_intent(tracker) or "")
         return self._read(tracker, dispatcher, "has_debts", debts)
 
