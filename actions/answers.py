@@ -14,27 +14,14 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.knowledge import knowledge_base, named_a_place, user_place
+from actions.referral import ActionOfferReferral
 from actions.repayment import ActionEstimateRepayment
+from actions.topics import TOPIC_OF_INTENT
 from bot import settings
 from bot.knowledge.answers import compose_answer
 from bot.knowledge.storage import route_to_partners
 from bot.languages import DEFAULT_LANGUAGE
 
-TOPIC_OF_INTENT = {
-    "start_business": "start_business",
-    "ask_microloan": "microloan",
-    "ask_loan_eligibility": "loan_eligibility",
-    "ask_loan_documents": "loan_documents",
-    "ask_loan_terms": "loan_terms",
-    "estimate_repayment": "repayment",
-    "ask_business_training": "business_training",
-    "ask_qualification_recognition": "qualification_recognition",
-    "ask_recognition_cost": "recognition_cost",
-    "ask_recognition_documents": "recognition_documents",
-    "ask_recognition_duration": "recognition_duration",
-    "ask_job_coaching": "job_coaching",
-    "ask_family_support": "family_support",
-}
 # The answer when the place is unknown or has no partner: what holds everywhere.
 GENERAL_ANSWER = {
     "start_business": "utter_start_business",
@@ -82,6 +69,8 @@ class ActionAnswerTopic(Action):
         topic = asked_topic(tracker)
         if topic == "repayment":
             return await ActionEstimateRepayment().run(dispatcher, tracker, domain)
+        if topic == "referral":  # "where do you live?" came from a request for a person
+            return await ActionOfferReferral().run(dispatcher, tracker, domain)
         language = tracker.get_slot("language") or DEFAULT_LANGUAGE
         base = knowledge_base(settings.DATABASE_URL)
         place = user_place(tracker, base.places, language)

@@ -17,10 +17,11 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.answers import TOPIC_OF_INTENT, ActionAnswerTopic
+from actions.answers import ActionAnswerTopic
 from actions.knowledge import knowledge_base, user_place
 from actions.parsing import parse_amount, parse_duration_months
 from actions.repayment import STAGE_RATES, _fact, _source
+from actions.topics import TOPIC_OF_INTENT
 from bot import settings
 from bot.i18n import translate
 from bot.knowledge.answers import compose_answer

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
+from bot import settings
 from bot.i18n import render
 from bot.languages import DEFAULT_LANGUAGE, normalise_language
 from bot.settings import ROOT
@@ -37,7 +38,7 @@ def render_response(
     """The bot message for response ``name``, in the shape Rasa expects back."""
     variation = domain_responses()[name][0]
     language = reply_language(arguments, slots)
-    values = {**slots, **arguments}
+    values = {"retention_days": settings.RETENTION_DAYS, **slots, **arguments}
     buttons = [
         {
             "title": render(button["title"], language, values),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from bot import settings
 from bot.model import ensure_model
+from bot.records import migrate
 
 STARTUP_TIMEOUT_SECONDS = 300
 
@@ -154,6 +155,7 @@ def shell(model: str) -> int:
 def main() -> int:
     """Trains if needed, runs the assistant until Ctrl-C (or ``--shell``: a chat)."""
     settings.ensure_database_directory()
+    migrate(settings.DATABASE_URL)  # our tables, before any process uses them
     model = str(ensure_model())
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if "--shell" in sys.argv[1:]:

@@ -8,6 +8,8 @@ from aiohttp import web
 
 from bot import settings
 from bot.nlg import domain_responses, handle_nlg
+from bot.privacy import start_erasure_worker, stop_erasure_worker
+from bot.staff import add_staff_routes
 from bot.widget import add_widget_routes
 
 
@@ -22,6 +24,9 @@ def create_app() -> web.Application:
     app.router.add_post("/nlg", handle_nlg)
     app.router.add_get("/health", handle_health)
     add_widget_routes(app)
+    add_staff_routes(app)
+    app.on_startup.append(start_erasure_worker)
+    app.on_cleanup.append(stop_erasure_worker)
     return app
 
 

@@ -18,6 +18,12 @@ HOST = os.environ.get("HOST", "127.0.0.1")
 # Where browsers reach Rasa's socket.io channel (empty: the widget's host, RASA_PORT).
 PUBLIC_SOCKET_URL = os.environ.get("PUBLIC_SOCKET_URL", "")
 
+# How long conversations and referrals are kept (python -m bot.privacy deletes older).
+RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "180"))
+
+# How long a front-desk handoff link works.
+HANDOFF_HOURS = int(os.environ.get("HANDOFF_HOURS", "24"))
+
 DATABASE_URL = os.environ.get(
     "DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'assistant.db'}"
 )

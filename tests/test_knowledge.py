@@ -49,13 +49,13 @@ def edit(path: Path, old: str, new: str) -> None:
             "partners/qredits.yml",
             "    source: qredits-faq\n",
             "",
-            "partners/qredits.yml:11: 'source' is missing",
+            "partners/qredits.yml:13: 'source' is missing",
         ),
         (
             "partners/qredits.yml",
             "source: qredits-faq",
             "source: a-blog-somewhere",
-            "partners/qredits.yml:11: unknown source 'a-blog-somewhere'",
+            "partners/qredits.yml:13: unknown source 'a-blog-somewhere'",
         ),
         (
             "partners/microstart.yml",

@@ -102,6 +102,7 @@ class Organisation:
     next_step: str = ""
     answers: dict[str, tuple[Sentence, ...]] = field(default_factory=dict)
     languages: tuple[str, ...] = ()
+    takes_referrals: bool = False
 
 
 @dataclass
@@ -254,6 +255,7 @@ def _load_organisation(
         next_step=next_step,
         answers=answers,
         languages=tuple(entry.get("languages", ())),
+        takes_referrals=bool(entry.get("takes_referrals", False)),
     )
 
 

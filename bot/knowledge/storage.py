@@ -44,6 +44,8 @@ class OrganisationRow(Base):
     country = sa.Column(sa.String(2), nullable=False)
     url = sa.Column(sa.String(512), nullable=False)
     next_step = sa.Column(sa.Text, nullable=False)
+    languages = sa.Column(sa.String(64), nullable=False, default="")  # "fi sv en"
+    takes_referrals = sa.Column(sa.Boolean, nullable=False, default=False)
     facts = relationship("FactRow", order_by="FactRow.position")
     answers = relationship("AnswerRow", order_by="AnswerRow.position")
 
@@ -125,6 +127,8 @@ def store_knowledge(engine: sa.engine.Engine, knowledge: Knowledge) -> None:
                     country=organisation.country,
                     url=organisation.url,
                     next_step=organisation.next_step,
+                    languages=" ".join(organisation.languages),
+                    takes_referrals=organisation.takes_referrals,
                 )
             )
             session.flush()

@@ -65,7 +65,8 @@
     connected: false,
     typingTimer: null,
   };
-  if (!state.session) state.session = newId();
+  // A front-desk link starts a conversation of its own, even on a phone used before.
+  if (!state.session || config.newConversation) state.session = newId();
   state.history = load("history." + state.session, []);
   state.outbox = load("outbox." + state.session, []);
 

@@ -1,0 +1,300 @@
+"""Referrals with consent, erasure on request, retention: on a real SQLite database."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from actions.privacy import ActionDeleteMyData
+from actions.referral import (
+    ActionOfferReferral,
+    ActionSubmitReferral,
+    ValidateReferralForm,
+    read_contact,
+)
+from bot import privacy, settings
+from bot.records import (
+    Base,
+    ErasureRequest,
+    Referral,
+    engine_for,
+    migrate,
+    utcnow,
+)
+from tests.conftest import make_tracker
+
+
+@pytest.fixture(autouse=True)
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'assistant.db'}"
+    monkeypatch.setattr(settings, "DATABASE_URL", url)
+    return url
+
+
+@pytest.mark.parametrize(
+    "text, country, contact",
+    [
+        ("0470 12 34 56", "BE", ("phone", "+32470123456")),
+        ("+358 40 1234567", "BE", ("phone", "+358401234567")),
+        ("06 12345678", "NL", ("phone", "+31612345678")),
+        ("Amina.K@Example.org ", "FI", ("email", "Amina.K@example.org")),
+        ("12345", "BE", None),
+        ("call me", "IT", None),
+        ("amina@", "FI", None),
+    ],
+)
+def test_contacts_are_read_for_the_users_country(
+    text: str, country: str, contact: Any
+) -> None:
+    assert read_contact(text, country) == contact
+
+
+def slots(events: list[dict]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+@pytest.mark.parametrize(
+    "text, partner",
+    [
+        ("I want to talk to a person, I live in Vantaa", "city-of-vantaa"),
+        ("can someone from Brussels call me", "microstart"),
+        ("ik woon in Utrecht, kan iemand me bellen", "qredits"),
+        ("abito a Torino, vorrei parlare con una persona", "microlab"),
+    ],
+)
+async def test_a_request_for_a_person_goes_to_the_local_partner(
+    text: str, partner: str
+) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionOfferReferral().run(
+        dispatcher, make_tracker(text=text, intent="request_human"), {}
+    )
+    assert slots(events)["referral_partner"] == partner
+    assert {"event": "followup", "name": "referral_form", "timestamp": None} in events
+    assert dispatcher.messages == []  # the form asks for consent next
+
+
+async def test_without_a_place_it_asks_where_and_remembers_why() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionOfferReferral().run(
+        dispatcher,
+        make_tracker(text="can a person call me", intent="request_human"),
+        {},
+    )
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_referral_needs_place"
+    ]
+    assert slots(events) == {"topic": "referral"}
+
+
+async def test_no_partner_takes_referrals_in_helsinki() -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionOfferReferral().run(
+        dispatcher, make_tracker(text="I live in Helsinki", intent="request_human"), {}
+    )
+    assert [m["response"] for m in dispatcher.messages] == ["utter_no_referral_partner"]
+
+
+def validate(slot: str, text: str, intent: str, **extra: Any) -> tuple[dict, list]:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        text=text, intent=intent, slots={"requested_slot": slot, **extra}
+    )
+    result = getattr(ValidateReferralForm(), f"validate_{slot}")(
+        text, dispatcher, tracker, {}
+    )
+    return result, [m.get("response") for m in dispatcher.messages]
+
+
+@pytest.mark.parametrize(
+    "intent, consent", [("affirm", "yes"), ("deny", "no"), ("goodbye", "no")]
+)
+def test_only_a_clear_yes_is_consent(intent: str, consent: str) -> None:
+    assert validate("referral_consent", "...", intent)[0] == {
+        "referral_consent": consent
+    }
+
+
+def test_an_unclear_answer_to_consent_is_asked_again() -> None:
+    result, said = validate("referral_consent", "what?", "nlu_fallback")
+    assert result == {"referral_consent": None}
+    assert said == ["utter_referral_consent_retry"]
+
+
+def test_an_invalid_phone_number_gets_a_hint() -> None:
+    result, said = validate(
+        "referral_contact", "0470", "nlu_fallback", referral_place="brussels"
+    )
+    assert result == {"referral_contact": None}
+    assert said == ["utter_referral_contact_retry"]
+
+
+def test_a_phone_number_is_read_for_the_users_place() -> None:
+    result, _ = validate(
+        "referral_contact", "040 1234567", "nlu_fallback", referral_place="vantaa"
+    )
+    assert result == {"referral_contact": "phone:+358401234567"}
+
+
+def test_changing_ones_mind_mid_form_stops_it() -> None:
+    result, _ = validate("referral_name", "no, forget it", "deny")
+    assert result == {"referral_name": None, "referral_consent": "stopped"}
+
+
+def referral_slots(**changes: Any) -> dict[str, Any]:
+    return {
+        "referral_consent": "yes",
+        "referral_partner": "city-of-vantaa",
+        "referral_partner_name": "City of Vantaa",
+        "referral_place": "vantaa",
+        "referral_name": "Amina K.",
+        "referral_contact": "phone:+358401234567",
+        "referral_language": "ar",
+        "referral_time": "mornings",
+        "topic": "job_coaching",
+        **changes,
+    }
+
+
+async def submit(**changes: Any) -> list[dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text="mornings", intent="nlu_fallback")
+    tracker.slots.update(referral_slots(**changes))
+    await ActionSubmitReferral().run(dispatcher, tracker, {})
+    return dispatcher.messages
+
+
+def stored(url: str) -> list[Referral]:
+    with Session(engine_for(url)) as session:
+        return session.scalars(sa.select(Referral)).all()
+
+
+async def test_consent_stores_one_referral_for_the_partner(database: str) -> None:
+    [message] = await submit()
+    assert message["response"] == "utter_referral_done"
+    assert (message["partner"], message["contact"]) == (
+        "City of Vantaa",
+        "+358401234567",
+    )
+    await submit()  # the same request twice, quickly
+    [referral] = stored(database)
+    assert (referral.organisation_id, referral.topic, referral.language) == (
+        "city-of-vantaa",
+        "job_coaching",
+        "ar",
+    )
+    assert referral.conversation_id == "test-user"
+
+
+@pytest.mark.parametrize("consent", ["no", "stopped"])
+async def test_without_consent_nothing_is_stored(database: str, consent: str) -> None:
+    [message] = await submit(referral_consent=consent)
+    assert stored(database) == []
+    if consent == "no":
+        assert message["response"] == "utter_referral_no_consent"
+        assert (
+            message["url"] == "https://www.vantaa.fi/en/projects/project/smile-project"
+        )
+
+
+EVENTS = sa.table(
+    "events",
+    sa.column("sender_id", sa.String),
+    sa.column("type_name", sa.String),
+    sa.column("timestamp", sa.Float),
+    sa.column("data", sa.Text),
+)
+
+
+def rasa_events(url: str, rows: list[tuple[str, float]]) -> sa.engine.Engine:
+    """Rasa's events table, as its SQL tracker store makes it, with some rows."""
+    engine = engine_for(url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, "
+                "sender_id VARCHAR(255), type_name VARCHAR(255), timestamp FLOAT, "
+                "data TEXT)"
+            )
+        )
+        for sender, timestamp in rows:
+            connection.execute(
+                sa.insert(EVENTS).values(
+                    sender_id=sender,
+                    type_name="user",
+                    timestamp=timestamp,
+                    data='{"text": "my phone is 0470 12 34 56"}',
+                )
+            )
+    return engine
+
+
+def senders(engine: sa.engine.Engine) -> list[str]:
+    with engine.connect() as connection:
+        return sorted(set(connection.scalars(sa.select(EVENTS.c.sender_id))))
+
+
+async def test_delete_my_data_leaves_nothing_of_the_user(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = time.time()
+    engine = rasa_events(database, [("test-user", now), ("someone-else", now)])
+    await submit()
+    dispatcher = CollectingDispatcher()
+    await ActionDeleteMyData().run(dispatcher, make_tracker(intent="affirm"), {})
+    assert dispatcher.messages[0]["response"] == "utter_data_deleted"
+    assert stored(database) == []  # referrals at once
+    monkeypatch.setattr(privacy, "SETTLE_SECONDS", 0)  # the turn is saved
+    assert privacy.process_erasure_requests(engine) == 1
+    assert senders(engine) == ["someone-else"]
+    with Session(engine) as session:
+        assert session.scalars(sa.select(ErasureRequest)).all() == []
+
+
+async def test_retention_deletes_what_is_older_than_the_period(database: str) -> None:
+    old = (utcnow() - timedelta(days=200)).timestamp()
+    engine = rasa_events(
+        database, [("old", old), ("old", old + 1), ("recent", time.time())]
+    )
+    await submit()
+    with Session(engine) as session, session.begin():
+        session.add(
+            Referral(
+                conversation_id="old",
+                organisation_id="microstart",
+                topic="microloan",
+                name="A",
+                contact_kind="email",
+                contact="a@example.org",
+                language="fr",
+                created_at=utcnow() - timedelta(days=200),
+            )
+        )
+    assert privacy.apply_retention(engine, days=180) == (1, 1)
+    assert senders(engine) == ["recent"]
+    assert [r.conversation_id for r in stored(database)] == ["test-user"]
+
+
+def test_migrations_run_again_without_harm(database: str) -> None:
+    migrate(database)
+    migrate(database)
+    tables = set(sa.inspect(sa.create_engine(database)).get_table_names())
+    assert {"referrals", "staff_accounts", "handoffs", "erasure_requests"} <= tables
+
+
+def test_the_migrations_build_exactly_the_models(database: str) -> None:
+    engine = engine_for(database)
+    with engine.connect() as connection:
+        differences = compare_metadata(
+            MigrationContext.configure(connection), Base.metadata
+        )
+    assert [d for d in differences if d[0] != "remove_table"] == []

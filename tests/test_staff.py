@@ -1,0 +1,151 @@
+"""Front-desk handoffs: accounts, login, one-time links, QR codes (real database)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.orm import Session
+
+from bot import settings
+from bot.records import Handoff, StaffAccount, engine_for, utcnow
+from bot.server import create_app
+from bot.staff import create_account
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+async def client(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[TestClient]:
+    url = f"sqlite:///{tmp_path / 'assistant.db'}"
+    monkeypatch.setattr(settings, "DATABASE_URL", url)
+    with Session(engine_for(url)) as session, session.begin():
+        create_account(
+            session, "desk@vantaa.fi", "city-of-vantaa", "Myyrmäki", PASSWORD
+        )
+        create_account(session, "desk@qredits.nl", "qredits", "Utrecht", PASSWORD)
+    async with TestClient(TestServer(create_app())) as test_client:
+        yield test_client
+
+
+async def log_in(client: TestClient, email: str = "desk@vantaa.fi") -> str:
+    response = await client.post(
+        "/staff/login",
+        data={"email": email, "password": PASSWORD},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    page = await (await client.get("/staff")).text()
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+async def make_link(client: TestClient, csrf: str, **fields: str) -> str:
+    response = await client.post(
+        "/staff/handoffs",
+        data={"csrf": csrf, "language": "ar", "city": "vantaa", "topic": "job_coaching"}
+        | fields,
+        allow_redirects=False,
+    )
+    assert response.status == 303, await response.text()
+    return response.headers["Location"].rsplit("/", 1)[1]
+
+
+def test_passwords_are_stored_only_as_argon2_hashes(tmp_path: Path) -> None:
+    engine = engine_for(f"sqlite:///{tmp_path / 'a.db'}")
+    with Session(engine) as session, session.begin():
+        create_account(session, "A@b.org", "microstart", "Anderlecht", PASSWORD)
+    with Session(engine) as session:
+        account = session.scalar(sa.select(StaffAccount))
+    assert account.email == "a@b.org"
+    assert account.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in account.password_hash
+
+
+async def test_a_wrong_password_is_refused(client: TestClient) -> None:
+    response = await client.post(
+        "/staff/login", data={"email": "desk@vantaa.fi", "password": "nope"}
+    )
+    assert response.status == 401
+    assert "Set-Cookie" not in response.headers
+
+
+async def test_anonymous_staff_pages_send_to_login(client: TestClient) -> None:
+    response = await client.get("/staff", allow_redirects=False)
+    assert (response.status, response.headers["Location"]) == (303, "/staff/login")
+
+
+async def test_a_link_without_the_form_token_is_refused(client: TestClient) -> None:
+    await log_in(client)
+    response = await client.post(
+        "/staff/handoffs", data={"csrf": "forged", "language": "ar"}
+    )
+    assert response.status == 403
+
+
+async def test_a_link_opens_once_in_the_visitors_context(client: TestClient) -> None:
+    csrf = await log_in(client)
+    token = await make_link(client, csrf)
+    card = await (await client.get(f"/staff/handoffs/{token}")).text()
+    assert "<svg" in card and f"/h/{token}" in card
+    assert 'lang="ar" dir="rtl"' in card  # the printable card, in Arabic
+
+    first = await client.get(f"/h/{token}")
+    assert first.status == 200
+    config = json.loads(
+        re.search(r"assistantConfig = (\{.*?\});", await first.text()).group(1)
+    )
+    assert config == {
+        "language": "ar",
+        "open": True,
+        "city": "vantaa",
+        "topic": "job_coaching",
+        "newConversation": True,
+    }
+    again = await client.get(f"/h/{token}")
+    assert again.status == 410
+    page = await again.text()
+    assert 'lang="ar"' in page and "/widget.js" in page  # friendly, still starts
+
+    dashboard = await (await client.get("/staff")).text()
+    assert re.search(r"Links made: <strong>1</strong>", dashboard)
+    assert re.search(r"Opened by visitors: <strong>1</strong>", dashboard)
+
+
+async def test_forged_and_expired_links_get_the_friendly_page(
+    client: TestClient,
+) -> None:
+    forged = await client.get("/h/not-a-token", headers={"Accept-Language": "fi-FI"})
+    assert forged.status == 410 and 'lang="fi"' in await forged.text()
+    csrf = await log_in(client)
+    token = await make_link(client, csrf, language="tr")
+    with Session(engine_for(settings.DATABASE_URL)) as session, session.begin():
+        session.get(Handoff, token).expires_at = utcnow() - timedelta(minutes=1)
+    expired = await client.get(f"/h/{token}")
+    assert expired.status == 410 and 'lang="tr"' in await expired.text()
+
+
+async def test_staff_of_another_organisation_cannot_see_a_link(
+    client: TestClient,
+) -> None:
+    token = await make_link(client, await log_in(client))
+    client.session.cookie_jar.clear()
+    await log_in(client, "desk@qredits.nl")
+    assert (await client.get(f"/staff/handoffs/{token}")).status == 404
+
+
+async def test_unknown_cities_and_topics_are_refused(client: TestClient) -> None:
+    csrf = await log_in(client)
+    response = await client.post(
+        "/staff/handoffs", data={"csrf": csrf, "language": "ar", "city": "atlantis"}
+    )
+    assert response.status == 400
