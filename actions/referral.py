@@ -42,6 +42,9 @@ STOP_INTENTS = set(TOPIC_OF_INTENT) | {
     "delete_my_data",
     "privacy_question",
 }
+# Answers are free text (names, numbers, times): only these, said clearly, mean "stop".
+EXPLICIT_STOPS = {"deny", "goodbye", "delete_my_data", "privacy_question"}
+STOP_CONFIDENCE = 0.8
 # Topics tried, after the user's own, to find a partner that takes referrals.
 FALLBACK_TOPICS = ("job_coaching", "business_training", "microloan", "start_business")
 ASK_LANGUAGE = N_("In which language would you like to be contacted?")
@@ -177,8 +180,18 @@ class ValidateReferralForm(FormValidationAction):
             return []
         return domain_slots
 
-    def _stopped(self, tracker: Tracker, slot: str) -> dict[str, Any] | None:
-        if _intent(tracker) in STOP_INTENTS and slot != "referral_consent":
+    @staticmethod
+    def _stopped(tracker: Tracker, slot: str) -> dict[str, Any] | None:
+        """Stops the form when the user clearly says so ("no, stop", "bye").
+
+        Only a confident stop counts: a name or a number typed as an answer may look
+        like anything to the classifier ("Amina", "040 123").
+        """
+        intent = (tracker.latest_message or {}).get("intent") or {}
+        if (
+            intent.get("name") in EXPLICIT_STOPS
+            and float(intent.get("confidence") or 0) >= STOP_CONFIDENCE
+        ):
             return {slot: None, "referral_consent": "stopped"}
         return None
 
@@ -222,17 +235,21 @@ class ValidateReferralForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        """A valid e-mail address, or a phone number valid in the user's country."""
-        stopped = self._stopped(tracker, "referral_contact")
-        if stopped:
-            return stopped
+        """A valid e-mail address, or a phone number valid in the user's country.
+
+        A number is read before the intent is looked at: "040 123" may look like
+        a question about amounts to the classifier.
+        """
         base = knowledge_base(settings.DATABASE_URL)
         place = base.places.places.get(tracker.get_slot("referral_place") or "")
         contact = read_contact(str(value), place.country if place else "BE")
-        if contact is None:
-            dispatcher.utter_message(response="utter_referral_contact_retry")
-            return {"referral_contact": None}
-        return {"referral_contact": f"{contact[0]}:{contact[1]}"}
+        if contact is not None:
+            return {"referral_contact": f"{contact[0]}:{contact[1]}"}
+        stopped = self._stopped(tracker, "referral_contact")
+        if stopped:
+            return stopped
+        dispatcher.utter_message(response="utter_referral_contact_retry")
+        return {"referral_contact": None}
 
     def validate_referral_language(
         self,

@@ -298,3 +298,16 @@ def test_the_migrations_build_exactly_the_models(database: str) -> None:
             MigrationContext.configure(connection), Base.metadata
         )
     assert [d for d in differences if d[0] != "remove_table"] == []
+
+
+def test_a_short_number_that_looks_like_a_question_is_asked_again() -> None:
+    result, said = validate(
+        "referral_contact", "040 123", "estimate_repayment", referral_place="vantaa"
+    )
+    assert result == {"referral_contact": None}
+    assert said == ["utter_referral_contact_retry"]
+
+
+def test_a_time_with_numbers_is_not_taken_for_a_new_question() -> None:
+    result, _ = validate("referral_time", "after 17:00", "estimate_repayment")
+    assert result == {"referral_time": "after 17:00"}
