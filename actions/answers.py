@@ -18,8 +18,9 @@ from actions.referral import ActionOfferReferral
 from actions.repayment import ActionEstimateRepayment
 from actions.topics import TOPIC_OF_INTENT
 from bot import settings
+from bot.i18n import N_, render
 from bot.knowledge.answers import compose_answer
-from bot.knowledge.storage import route_to_partners
+from bot.knowledge.storage import OrganisationRow, route_to_partners
 from bot.languages import DEFAULT_LANGUAGE
 
 # The answer when the place is unknown or has no partner: what holds everywhere.
@@ -37,6 +38,7 @@ GENERAL_ANSWER = {
     "job_coaching": "utter_job_coaching",
     "family_support": "utter_family_support",
 }
+OFFER_CONTACT = N_("Ask {partner} to contact me")
 # A detail nobody answers at a place falls back to who handles the whole subject
 # (for loans: the lenders, who publish terms; not the grant or the advisors).
 BROADER_TOPIC = {
@@ -47,6 +49,14 @@ BROADER_TOPIC = {
     "recognition_documents": "qualification_recognition",
     "recognition_duration": "qualification_recognition",
 }
+
+
+def contact_offer(organisation: OrganisationRow, language: str) -> list[dict]:
+    """A button to be contacted by the partner that answered, if it takes referrals."""
+    if not organisation.takes_referrals:
+        return []
+    title = render(OFFER_CONTACT, language, {"partner": organisation.name})
+    return [{"title": title, "payload": "/request_human"}]
 
 
 def asked_topic(tracker: Tracker) -> str | None:
@@ -81,10 +91,13 @@ class ActionAnswerTopic(Action):
             return []
         with Session(base.engine) as session:
             organisations = route_to_partners(session, place.id, topic)
-            answers = [compose_answer(o, topic, language) for o in organisations]
-            if any(answers):
-                for answer in filter(None, answers):
-                    dispatcher.utter_message(text=answer)
+            answered = [(o, compose_answer(o, topic, language)) for o in organisations]
+            answered = [(o, answer) for o, answer in answered if answer]
+            if answered:
+                for organisation, answer in answered:
+                    dispatcher.utter_message(
+                        text=answer, buttons=contact_offer(organisation, language)
+                    )
             elif topic in BROADER_TOPIC and (
                 broader := route_to_partners(session, place.id, BROADER_TOPIC[topic])
             ):

@@ -210,3 +210,17 @@ async def test_a_place_given_after_an_estimate_question_completes_the_estimate()
     [message] = dispatcher.messages
     assert message["response"] == "utter_repayment_estimate"
     assert (message["loan_amount"], message["months"]) == (8000, 24)
+
+
+@pytest.mark.usefixtures("knowledge_database")
+async def test_a_partner_that_takes_referrals_offers_to_call_back() -> None:
+    [coaching], _ = await answer(
+        text="I need help finding a job, I live in Vantaa", intent="ask_job_coaching"
+    )
+    assert coaching["buttons"] == [
+        {"title": "Ask City of Vantaa to contact me", "payload": "/request_human"}
+    ]
+    [recognition], _ = await answer(
+        text="how much does recognition cost in Vantaa", intent="ask_recognition_cost"
+    )
+    assert recognition["buttons"] == []  # Opetushallitus takes no referrals
