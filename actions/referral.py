@@ -162,7 +162,7 @@ class ActionAskReferralLanguage(Action):
 
 
 class ValidateReferralForm(FormValidationAction):
-    """Reads consent and contact details; any new question stops the form."""
+    """Reads consent and contact details; a clear "no" or "stop" ends the form."""
 
     def name(self) -> str:
         """The action's name in the domain."""

@@ -10,15 +10,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bot.settings import ROOT
-from tests.conftest import PORTS, Assistant, expected
-from tests.test_widget import CHROMIUM, CHROMIUM_ARGS, PHONE, REPLY_TIMEOUT_MS
+from tests.conftest import PHONE, PORTS, Assistant, expected
+from tests.test_widget import REPLY_TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
 
@@ -28,16 +27,6 @@ LEFT_OF_USER = sa.text(
     "SELECT (SELECT count(*) FROM events WHERE sender_id = :id)"
     " + (SELECT count(*) FROM referrals WHERE conversation_id = :id)"
 )
-
-
-@pytest.fixture(scope="module")
-def browser(assistant: Assistant) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -7,41 +7,20 @@ network, pastes HTML.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bot.settings import ROOT
-from tests.conftest import PORTS, Assistant, expected
+from tests.conftest import PHONE, PORTS, Assistant, expected
 
 pytestmark = pytest.mark.e2e
 
-DEMO = f"http://127.0.0.1:{PORTS['WEB_PORT']}/"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-PHONE = {"width": 360, "height": 740}
 SCREENSHOTS = ROOT / "var" / "screenshots"
 REPLY_TIMEOUT_MS = 30_000
-# Chromium on a machine with no outside network: no background connections.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
-
-@pytest.fixture(scope="module")
-def browser(assistant: Assistant) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
+DEMO = f"http://127.0.0.1:{PORTS['WEB_PORT']}/"
 
 
 @pytest.fixture
