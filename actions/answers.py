@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
+from actions.conversation import latest_intent, reply_language
 from actions.knowledge import knowledge_base, named_a_place, user_place
 from actions.referral import ActionOfferReferral
 from actions.repayment import ActionEstimateRepayment
@@ -21,7 +22,6 @@ from bot import settings
 from bot.i18n import N_, render
 from bot.knowledge.answers import compose_answer
 from bot.knowledge.storage import OrganisationRow, route_to_partners
-from bot.languages import DEFAULT_LANGUAGE
 
 # The answer when the place is unknown or has no partner: what holds everywhere.
 GENERAL_ANSWER = {
@@ -61,8 +61,7 @@ def contact_offer(organisation: OrganisationRow, language: str) -> list[dict]:
 
 def asked_topic(tracker: Tracker) -> str | None:
     """The topic of the latest message, or the one still waiting for a place."""
-    intent = (tracker.latest_message or {}).get("intent") or {}
-    return TOPIC_OF_INTENT.get(intent.get("name")) or tracker.get_slot("topic")
+    return TOPIC_OF_INTENT.get(latest_intent(tracker)) or tracker.get_slot("topic")
 
 
 class ActionAnswerTopic(Action):
@@ -81,7 +80,7 @@ class ActionAnswerTopic(Action):
             return await ActionEstimateRepayment().run(dispatcher, tracker, domain)
         if topic == "referral":  # "where do you live?" came from a request for a person
             return await ActionOfferReferral().run(dispatcher, tracker, domain)
-        language = tracker.get_slot("language") or DEFAULT_LANGUAGE
+        language = reply_language(tracker)
         base = knowledge_base(settings.DATABASE_URL)
         place = user_place(tracker, base.places, language)
         if place is None:
@@ -117,8 +116,7 @@ class ActionAnswerTopic(Action):
         dispatcher: CollectingDispatcher, tracker: Tracker, topic: str | None
     ) -> list[EventType]:
         """A place we do not serve, or none yet: the general answer, asked once."""
-        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        if named_a_place(tracker) or intent == "inform_location":
+        if named_a_place(tracker) or latest_intent(tracker) == "inform_location":
             dispatcher.utter_message(response="utter_no_partner_there")
             if topic is not None:
                 dispatcher.utter_message(response=GENERAL_ANSWER[topic])

@@ -18,15 +18,15 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.answers import ActionAnswerTopic
+from actions.conversation import latest_intent, reply_language
 from actions.knowledge import knowledge_base, user_place
 from actions.parsing import parse_amount, parse_duration_months
-from actions.repayment import STAGE_RATES, _fact, _source
+from actions.repayment import STAGE_RATES, lenders_at, lowest_fact, source_arguments
 from actions.topics import TOPIC_OF_INTENT
 from bot import settings
 from bot.i18n import translate
 from bot.knowledge.answers import compose_answer
 from bot.knowledge.storage import FactRow, OrganisationRow, route_to_partners
-from bot.languages import DEFAULT_LANGUAGE
 
 UNKNOWN = "unknown"
 STAGES = ("idea", "young", "established")
@@ -41,14 +41,6 @@ LEAVING_INTENTS = set(TOPIC_OF_INTENT) | {
     "delete_my_data",
     "ask_bank_account",
 }
-
-
-def _intent(tracker: Tracker) -> str | None:
-    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
-
-
-def _language(tracker: Tracker) -> str:
-    return tracker.get_slot("language") or DEFAULT_LANGUAGE
 
 
 def _plain(text: str) -> str:
@@ -117,7 +109,7 @@ class ValidateEligibilityForm(FormValidationAction):
         if tracker.get_slot("eligibility_place") or tracker.get_slot("requested_slot"):
             return {}
         base = knowledge_base(settings.DATABASE_URL)
-        place = user_place(tracker, base.places, _language(tracker))
+        place = user_place(tracker, base.places, reply_language(tracker))
         return {"eligibility_place": place.id} if place else {}
 
     @staticmethod
@@ -131,7 +123,7 @@ class ValidateEligibilityForm(FormValidationAction):
         question); "I don't know" skips; another question leaves the check; a
         language change asks again in the new language; anything else gets a hint.
         """
-        intent = _intent(tracker)
+        intent = latest_intent(tracker)
         if intent == "dont_know":
             return {slot: UNKNOWN}
         if value is not None:
@@ -153,7 +145,7 @@ class ValidateEligibilityForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "eligibility_place":
             return {"eligibility_place": value}  # known before the check began
         base = knowledge_base(settings.DATABASE_URL)
-        place = base.places.resolve(str(value), _language(tracker))
+        place = base.places.resolve(str(value), reply_language(tracker))
         entities = {e.get("entity") for e in tracker.latest_message.get("entities", [])}
         if place is None and entities & {"city", "country"}:
             dispatcher.utter_message(response="utter_no_partner_there")
@@ -171,15 +163,15 @@ class ValidateEligibilityForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Not started, under a year, over a year, or "unknown"."""
         button = typed_button(
-            str(value), "utter_ask_business_stage", domain, _language(tracker)
+            str(value), "utter_ask_business_stage", domain, reply_language(tracker)
         )
         if button is not None:
             return {"business_stage": payload_value(button, "business_stage")}
         stage = stage_from_answer(
             str(value),
-            _intent(tracker),
+            latest_intent(tracker),
             next(tracker.get_latest_entity_values("business_stage"), None),
-            _language(tracker),
+            reply_language(tracker),
         )
         return self._read(tracker, dispatcher, "business_stage", stage)
 
@@ -191,7 +183,7 @@ class ValidateEligibilityForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """A positive amount in euros ("10k", "10.000", "dix mille"), or "unknown"."""
-        amount = parse_amount(str(value), _language(tracker))
+        amount = parse_amount(str(value), reply_language(tracker))
         valid = amount is not None and amount > 0
         return self._read(
             tracker, dispatcher, "loan_amount", str(amount) if valid else None
@@ -205,25 +197,12 @@ class ValidateEligibilityForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """Yes, no, or "unknown" (the user may keep it to themselves)."""
-        language = _language(tracker)
+        language = reply_language(tracker)
         button = typed_button(str(value), "utter_ask_has_debts", domain, language)
         if button is not None:
             return {"has_debts": payload_value(button, "has_debts")}
-        debts = {"affirm": "yes", "deny": "no"}.get(_intent(tracker) or "")
+        debts = {"affirm": "yes", "deny": "no"}.get(latest_intent(tracker) or "")
         return self._read(tracker, dispatcher, "has_debts", debts)
-
-
-def _lender(session: Session, place_id: str) -> OrganisationRow | None:
-    """The organisation that lends at the place (not the grant or the advisors)."""
-    return next(
-        (
-            organisation
-            for organisation in route_to_partners(session, place_id, "microloan")
-            if _fact(organisation.facts, "loan_max")
-            or _fact(organisation.facts, "legal_cap")
-        ),
-        None,
-    )
 
 
 class ActionEligibilityResult(Action):
@@ -251,23 +230,25 @@ class ActionEligibilityResult(Action):
         keep_stage = [SlotSet("business_stage", stage)] if stage in STAGES else []
         if tracker.get_slot("eligibility_stopped"):
             dispatcher.utter_message(response="utter_eligibility_stopped")
-            if _intent(tracker) in TOPIC_OF_INTENT:
+            if latest_intent(tracker) in TOPIC_OF_INTENT:
                 events = await ActionAnswerTopic().run(dispatcher, tracker, domain)
                 return reset + keep_stage + events
             dispatcher.utter_message(
                 response="utter_goodbye"
-                if _intent(tracker) == "goodbye"
+                if latest_intent(tracker) == "goodbye"
                 else "utter_affirm_ack"
             )
             return reset + keep_stage
-        language = _language(tracker)
+        language = reply_language(tracker)
         base = knowledge_base(settings.DATABASE_URL)
         place_id = tracker.get_slot("eligibility_place")
         if place_id in (None, UNKNOWN):
             place = user_place(tracker, base.places, language)
             place_id = place.id if place else None
         with Session(base.engine) as session:
-            lender = _lender(session, place_id) if place_id else None
+            lender = (
+                next(iter(lenders_at(session, place_id)), None) if place_id else None
+            )
             if lender is None:
                 dispatcher.utter_message(response="utter_fit_no_place")
                 return reset + keep_stage
@@ -302,7 +283,9 @@ class ActionEligibilityResult(Action):
             )
             used.append(rate)
         for fact in {fact.source.id: fact for fact in used}.values():
-            dispatcher.utter_message(response="utter_fit_source", **_source(fact))
+            dispatcher.utter_message(
+                response="utter_fit_source", **source_arguments(fact)
+            )
         conditions = compose_answer(lender, "loan_eligibility", language)
         if conditions:
             dispatcher.utter_message(text=conditions)
@@ -321,8 +304,11 @@ class ActionEligibilityResult(Action):
         dispatcher: CollectingDispatcher, lender: OrganisationRow, amount: float
     ) -> list[FactRow]:
         """Says whether the amount is within the lender's (or the law's) limits."""
-        low, high = _fact(lender.facts, "loan_min"), _fact(lender.facts, "loan_max")
-        cap = _fact(lender.facts, "legal_cap")
+        low, high = (
+            lowest_fact(lender.facts, "loan_min"),
+            lowest_fact(lender.facts, "loan_max"),
+        )
+        cap = lowest_fact(lender.facts, "legal_cap")
         if high is None and cap is not None:
             response = (
                 "utter_fit_amount_over_legal_cap"

@@ -19,13 +19,14 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from actions.conversation import latest_intent, reply_language
 from actions.knowledge import knowledge_base, named_a_place, user_place
 from actions.topics import TOPIC_OF_INTENT
 from bot import settings
 from bot.i18n import N_, render
 from bot.knowledge.loading import Place
 from bot.knowledge.storage import OrganisationRow, route_to_partners
-from bot.languages import DEFAULT_LANGUAGE, NATIVE_NAMES, normalise_language
+from bot.languages import NATIVE_NAMES, normalise_language
 from bot.records import Referral, engine_for
 
 FORM_SLOTS = (
@@ -49,14 +50,6 @@ STOP_CONFIDENCE = 0.8
 FALLBACK_TOPICS = ("job_coaching", "business_training", "microloan", "start_business")
 ASK_LANGUAGE = N_("In which language would you like to be contacted?")
 MAX_NAME_CHARS = 100
-
-
-def _intent(tracker: Tracker) -> str | None:
-    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
-
-
-def _language(tracker: Tracker) -> str:
-    return tracker.get_slot("language") or DEFAULT_LANGUAGE
 
 
 def referral_partner(session: Session, place: Place, topic: str | None) -> Any:
@@ -106,7 +99,7 @@ class ActionOfferReferral(Action):
     ) -> list[EventType]:
         """Asks the place if needed; names the partner and starts the consent form."""
         base = knowledge_base(settings.DATABASE_URL)
-        place = user_place(tracker, base.places, _language(tracker))
+        place = user_place(tracker, base.places, reply_language(tracker))
         if place is None:
             if named_a_place(tracker):
                 dispatcher.utter_message(response="utter_no_partner_there")
@@ -140,7 +133,7 @@ class ActionAskReferralLanguage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """One button per language, each named in its own language."""
-        language = _language(tracker)
+        language = reply_language(tracker)
         base = knowledge_base(settings.DATABASE_URL)
         with Session(base.engine) as session:
             partner = session.get(OrganisationRow, tracker.get_slot("referral_partner"))
@@ -203,7 +196,7 @@ class ValidateReferralForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """Only a clear yes is consent; a no (or another question) stores nothing."""
-        intent = _intent(tracker)
+        intent = latest_intent(tracker)
         if intent == "affirm":
             return {"referral_consent": "yes"}
         if intent in STOP_INTENTS or intent == "dont_know":
@@ -271,8 +264,8 @@ class ValidateReferralForm(FormValidationAction):
         ]
         if chosen or named:
             return {"referral_language": chosen or named[0]}
-        if _intent(tracker) == "dont_know":
-            return {"referral_language": _language(tracker)}
+        if latest_intent(tracker) == "dont_know":
+            return {"referral_language": reply_language(tracker)}
         dispatcher.utter_message(response="utter_eligibility_retry")
         return {"referral_language": None}
 
@@ -287,7 +280,7 @@ class ValidateReferralForm(FormValidationAction):
         stopped = self._stopped(tracker, "referral_time")
         if stopped:
             return stopped
-        if _intent(tracker) == "dont_know":
+        if latest_intent(tracker) == "dont_know":
             return {"referral_time": "-"}
         return {"referral_time": " ".join(str(value).split())[:200]}
 

@@ -10,11 +10,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
+from actions.conversation import reply_language
 from actions.knowledge import knowledge_base, named_a_place, user_place
 from actions.parsing import parse_amount, parse_duration_months
 from bot import settings
-from bot.knowledge.storage import FactRow, route_to_partners
-from bot.languages import DEFAULT_LANGUAGE
+from bot.knowledge.storage import FactRow, OrganisationRow, route_to_partners
 
 MAX_MONTHS = 360
 # The eligibility check's business stages, and the rate key a lender publishes for each.
@@ -42,7 +42,8 @@ def estimate_request(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 
 
-def _fact(facts: list[FactRow], prefix: str) -> FactRow | None:
+def lowest_fact(facts: list[FactRow], prefix: str) -> FactRow | None:
+    """The lowest figure among the facts whose key starts with ``prefix``."""
     numeric = [f for f in facts if f.key.startswith(prefix) and f.value is not None]
     return min(numeric, key=lambda f: f.value) if numeric else None
 
@@ -56,10 +57,25 @@ def stage_rate(facts: list[FactRow], stage: str | None) -> tuple[FactRow | None,
     chosen = next((f for f in facts if f.key == key and f.value is not None), None)
     if chosen is not None:
         return chosen, True
-    return _fact(facts, "interest"), False
+    return lowest_fact(facts, "interest"), False
 
 
-def _source(fact: FactRow) -> dict[str, Any]:
+def lenders_at(session: Session, place_id: str) -> list[OrganisationRow]:
+    """The organisations that lend at the place, most local first.
+
+    The start-up grant and the advisors are routed for "microloan" too; they lend
+    nothing, so they publish no loan limit.
+    """
+    return [
+        organisation
+        for organisation in route_to_partners(session, place_id, "microloan")
+        if lowest_fact(organisation.facts, "loan_max")
+        or lowest_fact(organisation.facts, "legal_cap")
+    ]
+
+
+def source_arguments(fact: FactRow) -> dict[str, Any]:
+    """A fact's source, as the placeholders of a reply's source line."""
     return {
         "source": fact.source.title,
         "source_url": fact.source.url,
@@ -78,7 +94,7 @@ class ActionEstimateRepayment(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """Asks for what is missing, refuses what is impossible, else estimates."""
-        language = tracker.get_slot("language") or DEFAULT_LANGUAGE
+        language = reply_language(tracker)
         base = knowledge_base(settings.DATABASE_URL)
         place = user_place(tracker, base.places, language)
         remember = [SlotSet("topic", "repayment")]
@@ -91,11 +107,7 @@ class ActionEstimateRepayment(Action):
             dispatcher.utter_message(response=response)
             return remember
         with Session(base.engine) as session:
-            lenders = [  # grants and advisors are routed for "microloan" too
-                lender
-                for lender in route_to_partners(session, place.id, "microloan")
-                if _fact(lender.facts, "loan_max") or _fact(lender.facts, "legal_cap")
-            ]
+            lenders = lenders_at(session, place.id)
             if not lenders:
                 dispatcher.utter_message(response="utter_no_partner_there")
                 return remember
@@ -141,7 +153,10 @@ class ActionEstimateRepayment(Action):
         rate: FactRow,
         for_stage: bool,
     ) -> None:
-        low, high = _fact(lender.facts, "loan_min"), _fact(lender.facts, "loan_max")
+        low, high = (
+            lowest_fact(lender.facts, "loan_min"),
+            lowest_fact(lender.facts, "loan_max"),
+        )
         if (low and amount < low.value) or (high and amount > high.value):
             limit = high if high and amount > high.value else low
             response = "utter_repayment_outside_limits"
@@ -155,7 +170,7 @@ class ActionEstimateRepayment(Action):
                 min_amount=low.value if low else None,
                 max_amount=high.value if high else None,
                 loan_amount=amount,
-                **_source(limit),
+                **source_arguments(limit),
             )
             return
         dispatcher.utter_message(
@@ -167,5 +182,5 @@ class ActionEstimateRepayment(Action):
             months=months,
             rate=rate.value,
             monthly_amount=round(monthly_payment(amount, rate.value, months), 2),
-            **_source(rate),
+            **source_arguments(rate),
         )

@@ -22,7 +22,6 @@ from bot.languages import (
     NATIVE_NAMES,
     RIGHT_TO_LEFT,
     SUPPORTED_LANGUAGES,
-    normalise_language,
 )
 from bot.limits import MAX_MESSAGE_CHARS, TOO_LONG
 
@@ -139,17 +138,6 @@ def serve_asset(name: str, content_type: str) -> Handler:
     return handler
 
 
-async def handle_widget_texts(request: web.Request) -> web.Response:
-    """GET /widget/texts/{language}.json: the widget's texts in one language."""
-    language = normalise_language(request.match_info["language"])
-    if language is None:
-        raise web.HTTPNotFound(text="No such language.")
-    return web.json_response(
-        widget_texts(language),
-        headers={"Cache-Control": CACHE, "Access-Control-Allow-Origin": "*"},
-    )
-
-
 async def handle_demo(request: web.Request) -> web.Response:
     """GET /: a demo page that embeds the widget, as a partner's page would."""
     page = (STATIC_DIR / "demo.html").read_text(encoding="utf-8")
@@ -166,4 +154,3 @@ def add_widget_routes(app: web.Application) -> None:
         "/vendor/socket.io/socket.io.min.js",
         serve_asset("socket.io.min.js", javascript),
     )
-    app.router.add_get("/widget/texts/{language}.json", handle_widget_texts)
