@@ -22,6 +22,7 @@ from bot import settings
 from bot.i18n import N_, render
 from bot.knowledge.answers import compose_answer
 from bot.knowledge.storage import OrganisationRow, route_to_partners
+from bot.records import engine_for, record_routes
 
 # The answer when the place is unknown or has no partner: what holds everywhere.
 GENERAL_ANSWER = {
@@ -92,23 +93,27 @@ class ActionAnswerTopic(Action):
             organisations = route_to_partners(session, place.id, topic)
             answered = [(o, compose_answer(o, topic, language)) for o in organisations]
             answered = [(o, answer) for o, answer in answered if answer]
-            if answered:
-                for organisation, answer in answered:
-                    dispatcher.utter_message(
-                        text=answer, buttons=contact_offer(organisation, language)
-                    )
-            elif topic in BROADER_TOPIC and (
-                broader := route_to_partners(session, place.id, BROADER_TOPIC[topic])
-            ):
-                for organisation in broader:
-                    dispatcher.utter_message(
-                        response="utter_no_checked_fact",
-                        partner=organisation.name,
-                        url=organisation.url,
-                    )
-            else:
-                dispatcher.utter_message(response="utter_no_partner_for_topic")
-                dispatcher.utter_message(response=GENERAL_ANSWER[topic])
+            broader = []
+            if not answered and topic in BROADER_TOPIC:
+                broader = route_to_partners(session, place.id, BROADER_TOPIC[topic])
+        for organisation, answer in answered:
+            dispatcher.utter_message(
+                text=answer, buttons=contact_offer(organisation, language)
+            )
+        for organisation in broader:
+            dispatcher.utter_message(
+                response="utter_no_checked_fact",
+                partner=organisation.name,
+                url=organisation.url,
+            )
+        if not answered and not broader:
+            dispatcher.utter_message(response="utter_no_partner_for_topic")
+            dispatcher.utter_message(response=GENERAL_ANSWER[topic])
+        named = [organisation.id for organisation, _ in answered] + [
+            organisation.id for organisation in broader
+        ]
+        with Session(engine_for(settings.DATABASE_URL)) as session:
+            record_routes(session, tracker.sender_id, language, topic, named)
         return [SlotSet("topic", topic)]
 
     @staticmethod

@@ -7,7 +7,6 @@ request row holds nothing but the conversation id and is deleted with it.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
@@ -15,7 +14,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from bot import settings
-from bot.records import ErasureRequest, Referral, engine_for
+from bot.records import ErasureRequest, engine_for, forget_conversation
 
 
 class ActionDeleteMyData(Action):
@@ -30,9 +29,7 @@ class ActionDeleteMyData(Action):
     ) -> list[EventType]:
         """Erases, then says so (the reply is the conversation's last message)."""
         with Session(engine_for(settings.DATABASE_URL)) as session, session.begin():
-            session.execute(
-                sa.delete(Referral).where(Referral.conversation_id == tracker.sender_id)
-            )
+            forget_conversation(session, tracker.sender_id)
             if session.get(ErasureRequest, tracker.sender_id) is None:
                 session.add(ErasureRequest(conversation_id=tracker.sender_id))
         dispatcher.utter_message(response="utter_data_deleted")

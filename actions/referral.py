@@ -27,7 +27,7 @@ from bot.i18n import N_, render
 from bot.knowledge.loading import Place
 from bot.knowledge.storage import OrganisationRow, route_to_partners
 from bot.languages import NATIVE_NAMES, normalise_language
-from bot.records import Referral, engine_for
+from bot.records import Referral, engine_for, record_routes
 
 FORM_SLOTS = (
     "referral_consent",
@@ -329,6 +329,13 @@ class ActionSubmitReferral(Action):
                 session.commit()
             except IntegrityError:  # the same request again: already stored
                 session.rollback()
+            record_routes(
+                session,
+                tracker.sender_id,
+                reply_language(tracker),
+                referral.topic,
+                [referral.organisation_id],
+            )
         dispatcher.utter_message(
             response="utter_referral_done",
             partner=partner_name,

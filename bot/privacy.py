@@ -1,6 +1,6 @@
 """Erasing conversations: on request ("delete my data") and after the retention period.
 
-Conversations are Rasa's ``events`` rows (its SQL tracker store); referrals and
+Conversations are Rasa's ``events`` rows (its SQL tracker store); referrals, routes and
 erasure requests are ours (bot/records.py). Retention:
 
     python -m bot.privacy --older-than-days 180
@@ -22,7 +22,14 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from bot import settings
-from bot.records import ErasureRequest, Referral, engine_for, utcnow
+from bot.records import (
+    ErasureRequest,
+    Referral,
+    delete_referrals,
+    engine_for,
+    forget_conversation,
+    utcnow,
+)
 
 logger = logging.getLogger(__name__)
 # Rasa saves a turn's events right after its actions ran: wait this long before erasing.
@@ -42,12 +49,10 @@ def rasa_events_exist(engine: sa.engine.Engine) -> bool:
 
 
 def erase_conversation(session: Session, conversation_id: str) -> None:
-    """Deletes every event and referral of one conversation."""
+    """Deletes every event, referral and route of one conversation."""
     if rasa_events_exist(session.get_bind()):
         session.execute(sa.delete(EVENTS).where(EVENTS.c.sender_id == conversation_id))
-    session.execute(
-        sa.delete(Referral).where(Referral.conversation_id == conversation_id)
-    )
+    forget_conversation(session, conversation_id)
 
 
 def process_erasure_requests(engine: sa.engine.Engine) -> int:
@@ -70,9 +75,7 @@ def apply_retention(engine: sa.engine.Engine, days: int) -> tuple[int, int]:
     """
     cutoff = utcnow() - timedelta(days=days)
     with Session(engine) as session, session.begin():
-        referrals = session.execute(
-            sa.delete(Referral).where(Referral.created_at < cutoff)
-        ).rowcount
+        referrals = delete_referrals(session, Referral.created_at < cutoff)
         conversations: list[str] = []
         if rasa_events_exist(engine):
             last = sa.func.max(EVENTS.c.timestamp)

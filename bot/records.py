@@ -1,4 +1,4 @@
-"""The project's own tables: referrals, staff accounts, handoff links, erasure requests.
+"""The project's own tables: routes, referrals, staff, handoff links, erasure, audit.
 
 They live in the same database as Rasa's conversations (``DATABASE_URL``) and are
 created and changed only by Alembic migrations (``bot/migrations``), which every
@@ -14,7 +14,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.orm import declarative_base
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, declarative_base
 
 from bot import settings
 
@@ -49,17 +50,93 @@ class Referral(Base):
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, index=True)
 
 
+class ReferralChange(Base):
+    """Who changed a referral's status, or wrote a note about it, and when."""
+
+    __tablename__ = "referral_changes"
+    id = sa.Column(sa.Integer, primary_key=True)
+    referral_id = sa.Column(
+        sa.ForeignKey("referrals.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    staff_id = sa.Column(sa.ForeignKey("staff_accounts.id"), nullable=False)
+    changed_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    old_status = sa.Column(sa.String(16), nullable=False)
+    new_status = sa.Column(sa.String(16), nullable=False)
+    note = sa.Column(sa.Text)
+
+
+class RoutedConversation(Base):
+    """A conversation the assistant routed to at least one partner (no text in it).
+
+    The transcript stays in Rasa's ``events`` table; this row and its routes say
+    when the conversation was first routed and in which language it was answered.
+    """
+
+    __tablename__ = "routed_conversations"
+    conversation_id = sa.Column(sa.String(255), primary_key=True)
+    started_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, index=True)
+    language = sa.Column(sa.String(8), nullable=False)
+
+
+class Route(Base):
+    """The assistant named this organisation for this topic in this conversation."""
+
+    __tablename__ = "routes"
+    __table_args__ = (
+        sa.UniqueConstraint("conversation_id", "organisation_id", "topic"),
+        # A partner's list: its conversations, newest first.
+        sa.Index("ix_routes_organisation_routed", "organisation_id", "routed_at"),
+    )
+    id = sa.Column(sa.Integer, primary_key=True)
+    conversation_id = sa.Column(
+        sa.ForeignKey("routed_conversations.conversation_id", ondelete="CASCADE"),
+        nullable=False,
+    )
+    organisation_id = sa.Column(sa.String(64), nullable=False)
+    topic = sa.Column(sa.String(64), nullable=False)
+    routed_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
 class StaffAccount(Base):
-    """A front-desk person of an organisation; the password is an Argon2 hash."""
+    """A staff member; the password is an Argon2 hash.
+
+    Roles: ``desk`` (front desk of an organisation: visitor links), ``reviewer`` (a
+    partner's conversations and referrals) and ``admin`` (every partner; no
+    organisation). Ten wrong passwords in a row lock the account for a while.
+    """
 
     __tablename__ = "staff_accounts"
     id = sa.Column(sa.Integer, primary_key=True)
     email = sa.Column(sa.String(320), nullable=False, unique=True)
-    organisation_id = sa.Column(sa.String(64), nullable=False)
-    desk = sa.Column(sa.String(200), nullable=False)
+    role = sa.Column(sa.String(16), nullable=False, default="desk")
+    organisation_id = sa.Column(sa.String(64))
+    desk = sa.Column(sa.String(200))
     password_hash = sa.Column(sa.String(255), nullable=False)
     disabled = sa.Column(sa.Boolean, nullable=False, default=False)
+    failed_logins = sa.Column(sa.Integer, nullable=False, default=0)
+    locked_until = sa.Column(sa.DateTime)
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
+class LoginAttempt(Base):
+    """A failed login from a client address (rate limiting, kept for an hour)."""
+
+    __tablename__ = "login_attempts"
+    id = sa.Column(sa.Integer, primary_key=True)
+    client = sa.Column(sa.String(64), nullable=False)
+    attempted_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    __table_args__ = (sa.Index("ix_login_attempts_client", "client", "attempted_at"),)
+
+
+class AuditEntry(Base):
+    """A staff member read a transcript or exported a list."""
+
+    __tablename__ = "audit_log"
+    id = sa.Column(sa.Integer, primary_key=True)
+    staff_id = sa.Column(sa.ForeignKey("staff_accounts.id"), nullable=False)
+    at = sa.Column(sa.DateTime, nullable=False, default=utcnow, index=True)
+    action = sa.Column(sa.String(32), nullable=False)  # "transcript", "export", ...
+    target = sa.Column(sa.String(500), nullable=False)  # conversation id or filters
 
 
 class Handoff(Base):
@@ -108,3 +185,61 @@ def engine_for(database_url: str) -> sa.engine.Engine:
     """The database, migrated (once per process and database)."""
     migrate(database_url)
     return sa.create_engine(database_url, future=True)
+
+
+def record_routes(
+    session: Session,
+    conversation_id: str,
+    language: str,
+    topic: str,
+    organisation_ids: list[str],
+) -> None:
+    """Remembers that the assistant named these organisations for ``topic`` (once)."""
+    if not organisation_ids:
+        return
+    if session.get(RoutedConversation, conversation_id) is None:
+        session.add(
+            RoutedConversation(conversation_id=conversation_id, language=language)
+        )
+    known = set(
+        session.scalars(
+            sa.select(Route.organisation_id).where(
+                Route.conversation_id == conversation_id, Route.topic == topic
+            )
+        )
+    )
+    for organisation_id in dict.fromkeys(organisation_ids):
+        if organisation_id not in known:
+            session.add(
+                Route(
+                    conversation_id=conversation_id,
+                    organisation_id=organisation_id,
+                    topic=topic,
+                )
+            )
+    try:
+        session.commit()
+    except IntegrityError:  # the same turn saved twice at once: already recorded
+        session.rollback()
+
+
+def delete_referrals(session: Session, condition: sa.sql.ColumnElement) -> int:
+    """Deletes the referrals that match, with their history; returns how many."""
+    chosen = sa.select(Referral.id).where(condition).scalar_subquery()
+    session.execute(
+        sa.delete(ReferralChange)
+        .where(ReferralChange.referral_id.in_(chosen))
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(sa.delete(Referral).where(condition)).rowcount
+
+
+def forget_conversation(session: Session, conversation_id: str) -> None:
+    """Deletes everything of ours about one conversation: referrals and routes."""
+    delete_referrals(session, Referral.conversation_id == conversation_id)
+    session.execute(sa.delete(Route).where(Route.conversation_id == conversation_id))
+    session.execute(
+        sa.delete(RoutedConversation).where(
+            RoutedConversation.conversation_id == conversation_id
+        )
+    )
