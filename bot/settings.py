@@ -24,6 +24,12 @@ RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "180"))
 # How long a front-desk handoff link works.
 HANDOFF_HOURS = int(os.environ.get("HANDOFF_HOURS", "24"))
 
+# How long ten wrong passwords in a row lock a staff account.
+LOCKOUT_MINUTES = int(os.environ.get("LOCKOUT_MINUTES", "15"))
+
+# Mark staff cookies Secure even when a TLS proxy forwards plain HTTP to the app.
+SECURE_COOKIES = os.environ.get("SECURE_COOKIES", "").lower() in {"1", "true", "yes"}
+
 DATABASE_URL = os.environ.get(
     "DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'assistant.db'}"
 )

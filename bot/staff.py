@@ -1,12 +1,14 @@
 """Front-desk handoffs: staff make a one-time link and QR code for a visitor.
 
-Staff accounts (per organisation and desk, Argon2-hashed passwords) are made with
-``python -m bot.staff create --email desk@vantaa.fi --organisation city-of-vantaa
---desk "Myyrmäki service point"`` (the password is asked for, or STAFF_PASSWORD)
-and disabled with ``python -m bot.staff disable --email ...``. A link carries a random
-token that expires (HANDOFF_HOURS, default 24) and works once; it holds no personal
-data. Opening it starts the widget in the visitor's language, city and topic. Staff
-see how many links they made and how many were opened, never the conversations.
+Staff accounts are made with ``python -m bot.staff create --email desk@vantaa.fi
+--organisation city-of-vantaa --desk "Myyrmäki service point"`` (role ``desk``, the
+default; ``--role reviewer`` for a partner's reviewer, ``--role admin`` for an
+administrator); the password is asked for, or STAFF_PASSWORD. ``disable`` stops an
+account and ends its sessions; ``unlock`` lifts a lockout after wrong passwords. A
+link carries a random token that expires (HANDOFF_HOURS, default 24) and works once;
+it holds no personal data. Opening it starts the widget in the visitor's language,
+city and topic. Desks see how many links they made and how many were opened, never
+the conversations.
 """
 
 from __future__ import annotations
@@ -22,13 +24,21 @@ from functools import cache
 import segno
 import sqlalchemy as sa
 from aiohttp import web
-from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError
 from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from bot import settings
+from bot.auth import (
+    ROLES,
+    S_,
+    add_auth_routes,
+    check_csrf,
+    create_account,
+    engine,
+    signed_in,
+    staff_page,
+)
 from bot.i18n import N_, render
 from bot.knowledge.loading import load_knowledge
 from bot.languages import (
@@ -38,17 +48,14 @@ from bot.languages import (
     SUPPORTED_LANGUAGES,
     normalise_language,
 )
-from bot.records import Handoff, StaffAccount, StaffSession, engine_for, utcnow
+from bot.records import Handoff, StaffAccount, StaffSession, utcnow
 from bot.widget import TOPIC_PAYLOADS
 
-COOKIE = "staff_session"
-SESSION_HOURS = 8
-HASHER = PasswordHasher()
-TEMPLATES = Environment(
+# The visitor's pages (landing, printed card) speak the visitor's language.
+VISITOR_TEMPLATES = Environment(
     loader=FileSystemLoader(settings.ROOT / "bot" / "web" / "templates"),
     autoescape=select_autoescape(["html"]),
 )
-# The printable card and the landing page speak the visitor's language.
 CARD_TITLE = N_("Chat with the assistant in your language")
 CARD_TEXT = N_(
     "Scan the code with your phone's camera, or type the address below. "
@@ -59,19 +66,14 @@ LINK_EXPIRED = N_(
     "your questions here."
 )
 TOPIC_NAMES = {
-    "job_coaching": "Job coaching",
-    "family_support": "Family support",
-    "microloan": "Microloan",
-    "business_training": "Business training",
-    "start_business": "Starting a business",
-    "qualification_recognition": "Diploma recognition",
-    "bank_account": "Bank account",
+    "job_coaching": S_("Job coaching"),
+    "family_support": S_("Family support"),
+    "microloan": S_("Microloan"),
+    "business_training": S_("Business training"),
+    "start_business": S_("Starting a business"),
+    "qualification_recognition": S_("Diploma recognition"),
+    "bank_account": S_("Bank account"),
 }
-
-
-def engine() -> sa.engine.Engine:
-    """The database of the running app (migrated)."""
-    return engine_for(settings.DATABASE_URL)
 
 
 @cache
@@ -83,135 +85,39 @@ def city_choices() -> list[tuple[str, str]]:
     )
 
 
-def create_account(
-    session: Session, email: str, organisation: str, desk: str, password: str
-) -> StaffAccount:
-    """A new staff account (the password is stored only as an Argon2 hash)."""
-    if len(password) < 10:
-        raise ValueError("The password must have at least 10 characters.")
-    known = load_knowledge().organisations
-    if organisation not in known:
-        raise ValueError(f"Unknown organisation {organisation!r}: {sorted(known)}")
-    account = StaffAccount(
-        email=email.strip().lower(),
-        organisation_id=organisation,
-        desk=desk,
-        password_hash=HASHER.hash(password),
-    )
-    session.add(account)
-    return account
-
-
-def check_password(session: Session, email: str, password: str) -> StaffAccount | None:
-    """The active account with this e-mail and password, else None."""
-    account = session.scalar(
-        sa.select(StaffAccount).where(StaffAccount.email == email.strip().lower())
-    )
-    if account is None or account.disabled:
-        HASHER.hash(password)  # as slow as a real check: no hint that the e-mail exists
-        return None
-    try:
-        HASHER.verify(account.password_hash, password)
-    except VerificationError:
-        return None
-    return account
-
-
-def current_session(request: web.Request, session: Session) -> StaffSession | None:
-    """The logged-in staff session of the request's cookie, if still valid."""
-    token = request.cookies.get(COOKIE)
-    if not token:
-        return None
-    found = session.get(StaffSession, token)
-    if found is None or found.expires_at < utcnow():
-        return None
-    return found
-
-
 def visitor_link(request: web.Request, token: str) -> str:
     """The short link to hand over (the address the staff browser used)."""
     return f"{request.scheme}://{request.host}/h/{token}"
 
 
-def page(name: str, **values: object) -> web.Response:
-    """A rendered template (every value escaped)."""
-    html = TEMPLATES.get_template(name).render(**values)
+def visitor_page(name: str, **values: object) -> web.Response:
+    """A page for the visitor (every value escaped)."""
+    html = VISITOR_TEMPLATES.get_template(name).render(**values)
     return web.Response(text=html, content_type="text/html")
 
 
-async def login_form(request: web.Request) -> web.Response:
-    """GET /staff/login."""
-    return page("staff_login.html", error=None)
-
-
-async def login(request: web.Request) -> web.Response:
-    """POST /staff/login: a session cookie (HttpOnly, SameSite) for 8 hours."""
-    form = await request.post()
-    with Session(engine()) as session, session.begin():
-        account = check_password(
-            session, str(form.get("email", "")), str(form.get("password", ""))
-        )
-        if account is None:
-            response = page("staff_login.html", error="Wrong e-mail or password.")
-            response.set_status(401)
-            return response
-        staff_session = StaffSession(
-            token=secrets.token_urlsafe(32),
-            staff_id=account.id,
-            csrf=secrets.token_urlsafe(32),
-            expires_at=utcnow() + timedelta(hours=SESSION_HOURS),
-        )
-        session.add(staff_session)
-        token = staff_session.token
-    response = web.HTTPSeeOther("/staff")
-    response.set_cookie(
-        COOKIE,
-        token,
-        max_age=SESSION_HOURS * 3600,
-        httponly=True,
-        samesite="Strict",
-        secure=request.secure,
-        path="/staff",
-    )
-    raise response
-
-
-async def logout(request: web.Request) -> web.Response:
-    """POST /staff/logout."""
-    with Session(engine()) as session, session.begin():
-        found = current_session(request, session)
-        if found is not None:
-            session.delete(found)
-    response = web.HTTPSeeOther("/staff/login")
-    response.del_cookie(COOKIE, path="/staff")
-    raise response
-
-
 async def dashboard(request: web.Request) -> web.Response:
-    """GET /staff: the handoff form and this desk's figures."""
+    """GET /staff: the handoff form and this account's figures."""
+    staff = signed_in(request)
     with Session(engine()) as session:
-        found = current_session(request, session)
-        if found is None:
-            raise web.HTTPSeeOther("/staff/login")
-        account = session.get(StaffAccount, found.staff_id)
         made = session.scalar(
-            sa.select(sa.func.count()).where(Handoff.staff_id == account.id)
+            sa.select(sa.func.count()).where(Handoff.staff_id == staff.id)
         )
         opened = session.scalar(
             sa.select(sa.func.count()).where(
-                Handoff.staff_id == account.id, Handoff.opened_at.is_not(None)
+                Handoff.staff_id == staff.id, Handoff.opened_at.is_not(None)
             )
         )
-        return page(
-            "staff.html",
-            account=account,
-            csrf=found.csrf,
-            made=made,
-            opened=opened,
-            languages=[(code, NATIVE_NAMES[code]) for code in SUPPORTED_LANGUAGES],
-            cities=city_choices(),
-            topics=TOPIC_NAMES,
-        )
+    return staff_page(
+        request,
+        "staff.html",
+        staff=staff,
+        made=made,
+        opened=opened,
+        languages=[(code, NATIVE_NAMES[code]) for code in SUPPORTED_LANGUAGES],
+        cities=city_choices(),
+        topics=TOPIC_NAMES,
+    )
 
 
 async def create_handoff(request: web.Request) -> web.Response:
@@ -220,23 +126,18 @@ async def create_handoff(request: web.Request) -> web.Response:
     language = normalise_language(form.get("language"))
     city = form.get("city") or None
     topic = form.get("topic") or None
+    staff = signed_in(request)
+    check_csrf(request, form, staff.csrf)
+    if (
+        language is None
+        or (city is not None and city not in dict(city_choices()))
+        or (topic is not None and topic not in TOPIC_PAYLOADS)
+    ):
+        raise web.HTTPBadRequest(text="Choose a language, and a known city and topic.")
     with Session(engine()) as session, session.begin():
-        found = current_session(request, session)
-        if found is None:
-            raise web.HTTPSeeOther("/staff/login")
-        if not secrets.compare_digest(str(form.get("csrf", "")), found.csrf):
-            raise web.HTTPForbidden(text="The form has expired; reload the page.")
-        if (
-            language is None
-            or (city is not None and city not in dict(city_choices()))
-            or (topic is not None and topic not in TOPIC_PAYLOADS)
-        ):
-            raise web.HTTPBadRequest(
-                text="Choose a language, and a known city and topic."
-            )
         handoff = Handoff(
             token=secrets.token_urlsafe(16),
-            staff_id=found.staff_id,
+            staff_id=staff.id,
             language=language,
             city=city,
             topic=topic,
@@ -249,17 +150,15 @@ async def create_handoff(request: web.Request) -> web.Response:
 
 async def show_handoff(request: web.Request) -> web.Response:
     """GET /staff/handoffs/{token}: the QR code, the link, a printable card."""
+    staff = signed_in(request)
     with Session(engine()) as session:
-        found = current_session(request, session)
-        if found is None:
-            raise web.HTTPSeeOther("/staff/login")
         handoff = session.get(Handoff, request.match_info["token"])
-        if handoff is None or handoff.staff_id != found.staff_id:
+        if handoff is None or handoff.staff_id != staff.id:
             raise web.HTTPNotFound(text="No such link.")
         link = visitor_link(request, handoff.token)
         language = handoff.language
         expires = format_expiry(handoff.expires_at, language)
-        return page(
+        return visitor_page(
             "handoff.html",
             link=link,
             qr=segno.make(link, error="m").svg_inline(scale=6, title=link),
@@ -304,7 +203,7 @@ async def open_handoff(request: web.Request) -> web.Response:
         config = {"language": language, "open": True}
         if usable:
             config.update(city=handoff.city, topic=handoff.topic, newConversation=True)
-    response = page(
+    response = visitor_page(
         "landing.html",
         language=language,
         direction="rtl" if language in RIGHT_TO_LEFT else "ltr",
@@ -318,9 +217,7 @@ async def open_handoff(request: web.Request) -> web.Response:
 
 def add_staff_routes(app: web.Application) -> None:
     """The staff pages and the visitors' links."""
-    app.router.add_get("/staff/login", login_form)
-    app.router.add_post("/staff/login", login)
-    app.router.add_post("/staff/logout", logout)
+    add_auth_routes(app)
     app.router.add_get("/staff", dashboard)
     app.router.add_post("/staff/handoffs", create_handoff)
     app.router.add_get("/staff/handoffs/{token}", show_handoff)
@@ -328,40 +225,61 @@ def add_staff_routes(app: web.Application) -> None:
 
 
 def main() -> int:
-    """``python -m bot.staff create|disable``: manage staff accounts."""
-    parser = argparse.ArgumentParser(description=__doc__)
+    """``python -m bot.staff create|disable|unlock``: manage staff accounts."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create", help="a new staff account")
     create.add_argument("--email", required=True)
-    create.add_argument("--organisation", required=True)
-    create.add_argument("--desk", required=True)
-    disable = commands.add_parser("disable", help="an account that may not log in")
-    disable.add_argument("--email", required=True)
+    create.add_argument("--role", choices=ROLES, default="desk")
+    create.add_argument("--organisation", help="not for an admin")
+    create.add_argument("--desk", help="a desk account's service point")
+    for command, purpose in (
+        ("disable", "an account that may not log in"),
+        ("unlock", "an account locked after wrong passwords, open again"),
+    ):
+        commands.add_parser(command, help=purpose).add_argument(
+            "--email", required=True
+        )
     args = parser.parse_args()
     with Session(engine()) as session, session.begin():
         if args.command == "create":
             password = os.environ.get("STAFF_PASSWORD") or getpass.getpass("Password: ")
             try:
                 create_account(
-                    session, args.email, args.organisation, args.desk, password
+                    session,
+                    args.email,
+                    args.organisation,
+                    args.desk,
+                    password,
+                    role=args.role,
                 )
                 session.flush()
             except (ValueError, sa.exc.IntegrityError) as error:
                 print(f"Not created: {error}", file=sys.stderr)
                 return 1
-            print(f"Created {args.email} ({args.organisation}, {args.desk}).")
-        else:
-            account = session.scalar(
-                sa.select(StaffAccount).where(StaffAccount.email == args.email.lower())
+            where = args.organisation if args.role != "admin" else "every partner"
+            print(f"Created {args.email} ({args.role}, {where}).")
+            return 0
+        account = session.scalar(
+            sa.select(StaffAccount).where(
+                StaffAccount.email == args.email.strip().lower()
             )
-            if account is None:
-                print(f"No account {args.email}.", file=sys.stderr)
-                return 1
-            account.disabled = True
-            session.execute(
-                sa.delete(StaffSession).where(StaffSession.staff_id == account.id)
-            )
-            print(f"Disabled {args.email}; their sessions are closed.")
+        )
+        if account is None:
+            print(f"No account {args.email}.", file=sys.stderr)
+            return 1
+        if args.command == "unlock":
+            account.failed_logins = 0
+            account.locked_until = None
+            print(f"Unlocked {args.email}.")
+            return 0
+        account.disabled = True
+        session.execute(
+            sa.delete(StaffSession).where(StaffSession.staff_id == account.id)
+        )
+        print(f"Disabled {args.email}; their sessions are closed.")
     return 0
 
 

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.orm import Session
 
 from bot import settings
 from bot.records import Handoff, StaffAccount, engine_for, utcnow
 from bot.server import create_app
-from bot.staff import create_account
+from bot.auth import create_account
 
 PASSWORD = "correct horse battery"
 
@@ -36,15 +37,26 @@ async def client(
         yield test_client
 
 
-async def log_in(client: TestClient, email: str = "desk@vantaa.fi") -> str:
-    response = await client.post(
+async def login_token(client: TestClient) -> str:
+    """The CSRF token of the login form (kept in a cookie until login)."""
+    page = await (await client.get("/staff/login")).text()
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+async def try_login(client: TestClient, email: str, password: str) -> ClientResponse:
+    return await client.post(
         "/staff/login",
-        data={"email": email, "password": PASSWORD},
+        data={"email": email, "password": password, "csrf": await login_token(client)},
         allow_redirects=False,
     )
+
+
+async def log_in(client: TestClient, email: str = "desk@vantaa.fi") -> str:
+    """Logs in; returns the session's CSRF token for forms."""
+    response = await try_login(client, email, PASSWORD)
     assert response.status == 303
-    cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    cookie = response.cookies["staff_session"]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict"
     page = await (await client.get("/staff")).text()
     return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
 
@@ -72,11 +84,10 @@ def test_passwords_are_stored_only_as_argon2_hashes(tmp_path: Path) -> None:
 
 
 async def test_a_wrong_password_is_refused(client: TestClient) -> None:
-    response = await client.post(
-        "/staff/login", data={"email": "desk@vantaa.fi", "password": "nope"}
-    )
+    response = await try_login(client, "desk@vantaa.fi", "nope")
     assert response.status == 401
-    assert "Set-Cookie" not in response.headers
+    assert "staff_session" not in response.cookies
+    assert "Wrong e-mail or password." in await response.text()
 
 
 async def test_anonymous_staff_pages_send_to_login(client: TestClient) -> None:

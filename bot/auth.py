@@ -1,0 +1,407 @@
+"""Staff sign-in for the desk and partner pages: sessions, CSRF, lockout, language.
+
+Passwords are Argon2 hashes (argon2-cffi). Everything a second replica needs lives in
+the database: sessions (cookie ``staff_session``: HttpOnly, SameSite=Strict, 8 hours),
+failed logins per client address (more than ``CLIENT_LIMIT`` in ``LIMIT_MINUTES``
+answer 429) and per account (``LOCK_AFTER`` wrong passwords in a row lock it for
+``settings.LOCKOUT_MINUTES``). Every form carries a CSRF token: the session's, or
+before login a random one that must match the ``staff_login`` cookie.
+
+The pages speak English, French, Dutch, Finnish or Italian (the ``portal`` catalogs):
+``?lang=`` chooses and is remembered in a cookie, else the browser's language.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+
+import sqlalchemy as sa
+from aiohttp import web
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from babel.dates import format_datetime
+from babel.support import NullTranslations, Translations
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
+
+from bot import settings
+from bot.i18n import LOCALES_DIR
+from bot.knowledge.loading import load_knowledge
+from bot.records import LoginAttempt, StaffAccount, StaffSession, engine_for, utcnow
+
+COOKIE = "staff_session"
+LOGIN_COOKIE = "staff_login"
+LANGUAGE_COOKIE = "staff_language"
+SESSION_HOURS = 8
+LOCK_AFTER = 10
+CLIENT_LIMIT = 30
+LIMIT_MINUTES = 15
+ROLES = ("desk", "reviewer", "admin")
+HASHER = PasswordHasher()
+# The staff pages' languages, each named in itself.
+STAFF_LANGUAGES = {
+    "en": "English",
+    "fr": "Français",
+    "nl": "Nederlands",
+    "fi": "Suomi",
+    "it": "Italiano",
+}
+TEMPLATES_DIR = settings.ROOT / "bot" / "web" / "templates"
+
+
+def S_(message_id: str) -> str:  # noqa: N802 (a gettext marker, like N_)
+    """Marks a staff page text for the ``portal`` catalogs; translated on render."""
+    return message_id
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The signed-in staff member of a request."""
+
+    id: int
+    email: str
+    role: str
+    organisation_id: str | None
+    desk: str | None
+    csrf: str
+
+    @property
+    def sees_every_partner(self) -> bool:
+        """Administrators see every partner's conversations (always redacted)."""
+        return self.role == "admin"
+
+
+def engine() -> sa.engine.Engine:
+    """The database of the running app (migrated)."""
+    return engine_for(settings.DATABASE_URL)
+
+
+@cache
+def staff_translations(language: str) -> NullTranslations:
+    """The compiled ``portal`` catalog of a staff language (English: the ids)."""
+    if language == "en":
+        return NullTranslations()
+    return Translations.load(str(LOCALES_DIR), [language], "portal")
+
+
+@cache
+def staff_templates(language: str) -> Environment:
+    """Jinja templates whose ``_()`` and ``{% trans %}`` speak ``language``."""
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_gettext_translations(  # type: ignore[attr-defined]
+        staff_translations(language), newstyle=True
+    )
+    return environment
+
+
+def gettext(language: str, message_id: str, **values: object) -> str:
+    """A staff text in ``language``, its ``%(name)s`` fields filled."""
+    text = staff_translations(language).gettext(message_id)
+    return text % values if values else text
+
+
+def staff_language(request: web.Request) -> str:
+    """?lang=, else the remembered choice, else the browser's first staff language."""
+    for choice in (request.query.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+        if choice in STAFF_LANGUAGES:
+            return choice
+    for part in request.headers.get("Accept-Language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in STAFF_LANGUAGES:
+            return code
+    return "en"
+
+
+def format_moment(moment: object, language: str) -> str:
+    """A stored UTC time for the staff member's locale."""
+    return format_datetime(moment, "short", tzinfo=None, locale=language) + " UTC"
+
+
+def render_page(request: web.Request, name: str, **values: object) -> str:
+    """A staff template in the request's language (every value escaped)."""
+    language = staff_language(request)
+    links = [
+        (code, native, str(request.rel_url.update_query(lang=code)))
+        for code, native in STAFF_LANGUAGES.items()
+    ]
+    return (
+        staff_templates(language)
+        .get_template(name)
+        .render(
+            language=language,
+            language_links=links,
+            moment=lambda value: format_moment(value, language) if value else "",
+            **values,
+        )
+    )
+
+
+def staff_page(
+    request: web.Request, name: str, status: int = 200, **values: object
+) -> web.Response:
+    """A rendered staff page; a ``?lang=`` choice is remembered for a year."""
+    response = web.Response(
+        text=render_page(request, name, **values),
+        content_type="text/html",
+        status=status,
+    )
+    if request.query.get("lang") in STAFF_LANGUAGES:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            request.query["lang"],
+            max_age=365 * 24 * 3600,
+            path="/staff",
+            httponly=True,
+            samesite="Strict",
+        )
+    return response
+
+
+def refusal(
+    request: web.Request, error: type[web.HTTPException], message: str, **values: object
+) -> web.HTTPException:
+    """An HTTP error whose body is a staff page saying ``message`` (translated)."""
+    text = gettext(staff_language(request), message, **values)
+    body = render_page(request, "staff_message.html", message=text)
+    return error(text=body, content_type="text/html")
+
+
+def cookie_is_secure(request: web.Request) -> bool:
+    """Secure cookies over HTTPS (or behind a TLS proxy: SECURE_COOKIES=1)."""
+    return request.secure or settings.SECURE_COOKIES
+
+
+def signed_in(request: web.Request, *roles: str) -> Staff:
+    """The request's staff member; anonymous → login page, other roles → 403."""
+    token = request.cookies.get(COOKIE)
+    with Session(engine()) as session:
+        found = session.get(StaffSession, token) if token else None
+        account = session.get(StaffAccount, found.staff_id) if found else None
+        if (
+            found is None
+            or found.expires_at < utcnow()
+            or account is None
+            or account.disabled
+        ):
+            raise web.HTTPSeeOther("/staff/login")
+        if roles and account.role not in roles:
+            raise refusal(
+                request, web.HTTPForbidden, S_("Your account cannot open this page.")
+            )
+        return Staff(
+            id=account.id,
+            email=account.email,
+            role=account.role,
+            organisation_id=account.organisation_id,
+            desk=account.desk,
+            csrf=found.csrf,
+        )
+
+
+def check_csrf(request: web.Request, form: object, expected: str | None) -> None:
+    """403 unless the form's ``csrf`` field is the expected token."""
+    sent = str(form.get("csrf", "")) if hasattr(form, "get") else ""
+    if not expected or not secrets.compare_digest(sent, expected):
+        raise refusal(
+            request,
+            web.HTTPForbidden,
+            S_("This form has expired. Reload the page and try again."),
+        )
+
+
+def landing_page_for(role: str) -> str:
+    """Where a staff member starts: desks make links, partners review."""
+    return "/staff" if role == "desk" else "/staff/conversations"
+
+
+async def login_form(request: web.Request) -> web.Response:
+    """GET /staff/login, with a fresh login CSRF token in a cookie."""
+    return login_page(request, error=None)
+
+
+def login_page(
+    request: web.Request, error: str | None, status: int = 200
+) -> web.Response:
+    """The login form (its token reused while the cookie lasts)."""
+    token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
+    message = gettext(staff_language(request), error) if error else None
+    response = staff_page(
+        request, "staff_login.html", status=status, error=message, csrf=token
+    )
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="Strict",
+        secure=cookie_is_secure(request),
+        path="/staff",
+    )
+    return response
+
+
+def client_address(request: web.Request) -> str:
+    """The address failed logins are counted against."""
+    return (request.remote or "unknown")[:64]
+
+
+def too_many_from(session: Session, client: str) -> bool:
+    """Whether this address failed more than CLIENT_LIMIT times lately."""
+    since = utcnow() - timedelta(minutes=LIMIT_MINUTES)
+    failures = session.scalar(
+        sa.select(sa.func.count()).where(
+            LoginAttempt.client == client, LoginAttempt.attempted_at > since
+        )
+    )
+    return failures >= CLIENT_LIMIT
+
+
+def record_failure(session: Session, client: str, account: StaffAccount | None) -> None:
+    """Counts a wrong password; the LOCK_AFTER-th in a row locks the account."""
+    now = utcnow()
+    session.execute(
+        sa.delete(LoginAttempt).where(
+            LoginAttempt.attempted_at < now - timedelta(hours=1)
+        )
+    )
+    session.add(LoginAttempt(client=client, attempted_at=now))
+    if account is not None:
+        account.failed_logins += 1
+        if account.failed_logins >= LOCK_AFTER:
+            account.locked_until = now + timedelta(minutes=settings.LOCKOUT_MINUTES)
+            account.failed_logins = 0
+
+
+async def login(request: web.Request) -> web.Response:
+    """POST /staff/login: a session cookie, or why not (401, 403, 429)."""
+    form = await request.post()
+    check_csrf(request, form, request.cookies.get(LOGIN_COOKIE))
+    email = str(form.get("email", "")).strip().lower()[:320]
+    password = str(form.get("password", ""))[:1024]
+    client = client_address(request)
+    with Session(engine()) as session, session.begin():
+        if too_many_from(session, client):
+            response = login_page(
+                request,
+                S_("Too many failed logins from your network. Wait 15 minutes."),
+                status=429,
+            )
+            response.headers["Retry-After"] = str(LIMIT_MINUTES * 60)
+            return response
+        account = session.scalar(
+            sa.select(StaffAccount).where(StaffAccount.email == email)
+        )
+        if account is not None and account.disabled:
+            account = None
+        if account is not None and (account.locked_until or utcnow()) > utcnow():
+            response = login_page(
+                request,
+                S_(
+                    "This account is locked after too many wrong passwords. "
+                    "Try again later, or ask your administrator to unlock it."
+                ),
+                status=429,
+            )
+            response.headers["Retry-After"] = str(settings.LOCKOUT_MINUTES * 60)
+            return response
+        if not password_matches(account, password):
+            record_failure(session, client, account)
+            return login_page(request, S_("Wrong e-mail or password."), status=401)
+        account.failed_logins = 0
+        account.locked_until = None
+        if HASHER.check_needs_rehash(account.password_hash):
+            account.password_hash = HASHER.hash(password)
+        staff_session = StaffSession(
+            token=secrets.token_urlsafe(32),
+            staff_id=account.id,
+            csrf=secrets.token_urlsafe(32),
+            expires_at=utcnow() + timedelta(hours=SESSION_HOURS),
+        )
+        session.add(staff_session)
+        token, role = staff_session.token, account.role
+    response = web.HTTPSeeOther(landing_page_for(role))
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=SESSION_HOURS * 3600,
+        httponly=True,
+        samesite="Strict",
+        secure=cookie_is_secure(request),
+        path="/staff",
+    )
+    response.del_cookie(LOGIN_COOKIE, path="/staff")
+    raise response
+
+
+def password_matches(account: StaffAccount | None, password: str) -> bool:
+    """Argon2 check; as slow for an unknown e-mail (no hint that it exists)."""
+    if account is None:
+        HASHER.hash(password)
+        return False
+    try:
+        return HASHER.verify(account.password_hash, password)
+    except VerificationError:
+        return False
+
+
+async def logout(request: web.Request) -> web.Response:
+    """POST /staff/logout: ends the session."""
+    form = await request.post()
+    staff = signed_in(request)
+    check_csrf(request, form, staff.csrf)
+    with Session(engine()) as session, session.begin():
+        session.execute(
+            sa.delete(StaffSession).where(
+                StaffSession.token == request.cookies.get(COOKIE)
+            )
+        )
+    response = web.HTTPSeeOther("/staff/login")
+    response.del_cookie(COOKIE, path="/staff")
+    raise response
+
+
+def create_account(
+    session: Session,
+    email: str,
+    organisation: str | None,
+    desk: str | None,
+    password: str,
+    role: str = "desk",
+) -> StaffAccount:
+    """A new staff account (the password is stored only as an Argon2 hash)."""
+    if len(password) < 10:
+        raise ValueError("The password must have at least 10 characters.")
+    if role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}: {', '.join(ROLES)}")
+    if role == "admin":
+        organisation = desk = None
+    else:
+        known = load_knowledge().organisations
+        if organisation not in known:
+            raise ValueError(f"Unknown organisation {organisation!r}: {sorted(known)}")
+        if role == "desk" and not desk:
+            raise ValueError("A desk account needs --desk.")
+    account = StaffAccount(
+        email=email.strip().lower(),
+        role=role,
+        organisation_id=organisation,
+        desk=desk,
+        password_hash=HASHER.hash(password),
+        failed_logins=0,
+    )
+    session.add(account)
+    return account
+
+
+def add_auth_routes(app: web.Application) -> None:
+    """Login and logout."""
+    app.router.add_get("/staff/login", login_form)
+    app.router.add_post("/staff/login", login)
+    app.router.add_post("/staff/logout", logout)
