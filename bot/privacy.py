@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot import settings
 from bot.records import (
+    RASA_EVENTS,
     ErasureRequest,
     Referral,
     delete_referrals,
@@ -36,11 +37,6 @@ logger = logging.getLogger(__name__)
 SETTLE_SECONDS = 3
 POLL_SECONDS = 2
 WORKER = web.AppKey("erasure_worker", asyncio.Task)
-EVENTS = sa.table(
-    "events",
-    sa.column("sender_id", sa.String),
-    sa.column("timestamp", sa.Float),
-)
 
 
 def rasa_events_exist(engine: sa.engine.Engine) -> bool:
@@ -51,7 +47,9 @@ def rasa_events_exist(engine: sa.engine.Engine) -> bool:
 def erase_conversation(session: Session, conversation_id: str) -> None:
     """Deletes every event, referral and route of one conversation."""
     if rasa_events_exist(session.get_bind()):
-        session.execute(sa.delete(EVENTS).where(EVENTS.c.sender_id == conversation_id))
+        session.execute(
+            sa.delete(RASA_EVENTS).where(RASA_EVENTS.c.sender_id == conversation_id)
+        )
     forget_conversation(session, conversation_id)
 
 
@@ -78,11 +76,11 @@ def apply_retention(engine: sa.engine.Engine, days: int) -> tuple[int, int]:
         referrals = delete_referrals(session, Referral.created_at < cutoff)
         conversations: list[str] = []
         if rasa_events_exist(engine):
-            last = sa.func.max(EVENTS.c.timestamp)
+            last = sa.func.max(RASA_EVENTS.c.timestamp)
             conversations = list(
                 session.scalars(
-                    sa.select(EVENTS.c.sender_id)
-                    .group_by(EVENTS.c.sender_id)
+                    sa.select(RASA_EVENTS.c.sender_id)
+                    .group_by(RASA_EVENTS.c.sender_id)
                     .having(last < cutoff.timestamp())
                 )
             )

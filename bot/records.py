@@ -21,6 +21,18 @@ from bot import settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 Base = declarative_base()
+# Rasa's SQL tracker store: one row per event of every conversation. Rasa creates and
+# writes it; we read transcripts from it and delete a conversation's rows on erasure.
+RASA_EVENTS = sa.table(
+    "events",
+    sa.column("id", sa.Integer),
+    sa.column("sender_id", sa.String),
+    sa.column("type_name", sa.String),
+    sa.column("timestamp", sa.Float),
+    sa.column("intent_name", sa.String),
+    sa.column("action_name", sa.String),
+    sa.column("data", sa.Text),
+)
 
 
 def utcnow() -> datetime:

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot import settings
 from bot.nlg import domain_responses, handle_nlg
+from bot.portal import add_portal_routes
 from bot.privacy import start_erasure_worker, stop_erasure_worker
 from bot.staff import add_staff_routes
 from bot.widget import add_widget_routes
@@ -25,6 +26,7 @@ def create_app() -> web.Application:
     app.router.add_get("/health", handle_health)
     add_widget_routes(app)
     add_staff_routes(app)
+    add_portal_routes(app)
     app.on_startup.append(start_erasure_worker)
     app.on_cleanup.append(stop_erasure_worker)
     return app

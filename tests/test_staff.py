@@ -15,9 +15,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.orm import Session
 
 from bot import settings
+from bot.auth import create_account
 from bot.records import Handoff, StaffAccount, engine_for, utcnow
 from bot.server import create_app
-from bot.auth import create_account
 
 PASSWORD = "correct horse battery"
 

@@ -1,0 +1,511 @@
+"""Conversations routed to partners, as the partner portal reads them.
+
+Lists and insight come from the routing records (``routed_conversations``, ``routes``)
+and referrals; whether the assistant could not answer, the transcripts and the
+unanswered questions come straight from Rasa's ``events`` table. Nothing is copied.
+A reviewer's queries are always scoped to their organisation; an administrator's
+(``organisation_id=None``) to every partner.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+
+from bot.auth import S_
+from bot.languages import SUPPORTED_LANGUAGES
+from bot.records import (
+    RASA_EVENTS,
+    Referral,
+    Route,
+    RoutedConversation,
+    utcnow,
+)
+
+# What the user said when the assistant could not answer.
+UNANSWERED_INTENTS = ("nlu_fallback", "out_of_scope")
+PAGE_SIZE = 25
+INSIGHT_DAYS = 30
+TOP_QUESTIONS = 10
+TOPIC_LABELS = {
+    "start_business": S_("Starting a business"),
+    "microloan": S_("Microloan"),
+    "loan_eligibility": S_("Loan eligibility"),
+    "loan_documents": S_("Loan documents"),
+    "loan_terms": S_("Loan terms"),
+    "repayment": S_("Repayment"),
+    "business_training": S_("Business training"),
+    "qualification_recognition": S_("Diploma recognition"),
+    "recognition_cost": S_("Recognition cost"),
+    "recognition_documents": S_("Recognition documents"),
+    "recognition_duration": S_("Recognition duration"),
+    "job_coaching": S_("Job coaching"),
+    "family_support": S_("Family support"),
+    "general": S_("Talk to a person"),
+}
+REFERRAL_STATUSES = {
+    "new": S_("New"),
+    "contacted": S_("Contacted"),
+    "closed": S_("Closed"),
+}
+EVENT_INDEX = "ix_events_intent_sender"
+_indexed_databases: set[str] = set()
+
+conversations = RoutedConversation.__table__
+routes = Route.__table__
+referrals = Referral.__table__
+events = RASA_EVENTS
+
+
+class FilterError(ValueError):
+    """A filter value the portal does not know (the message is a staff text id)."""
+
+    def __init__(self, message: str, value: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.value = value
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a list, an export or the insight page is narrowed to."""
+
+    since: date | None = None
+    until: date | None = None
+    language: str | None = None
+    topic: str | None = None
+    unanswered: bool = False
+    with_referral: bool = False
+    page: int = 1
+
+    def query(self, **changes: object) -> str:
+        """These filters (with ``changes``) as a URL query string."""
+        chosen = replace(self, **changes)
+        values = {
+            "since": chosen.since.isoformat() if chosen.since else None,
+            "until": chosen.until.isoformat() if chosen.until else None,
+            "language": chosen.language,
+            "topic": chosen.topic,
+            "unanswered": "1" if chosen.unanswered else None,
+            "with_referral": "1" if chosen.with_referral else None,
+            "page": str(chosen.page) if chosen.page > 1 else None,
+        }
+        return urlencode({name: value for name, value in values.items() if value})
+
+
+def _day(query: Mapping[str, str], name: str) -> date | None:
+    value = query.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise FilterError(S_("This date is not a date: %(value)s"), value) from None
+    if not 2000 <= day.year <= 2100:
+        raise FilterError(S_("This date is not a date: %(value)s"), value)
+    return day
+
+
+def parse_filters(query: Mapping[str, str], default_days: int | None = None) -> Filters:
+    """Filters from a query string; FilterError names a value we do not know.
+
+    Only known languages, topics and real dates pass: nothing typed in a filter
+    reaches the database as anything but a bound value.
+    """
+    language = query.get("language", "").strip() or None
+    if language is not None and language not in SUPPORTED_LANGUAGES:
+        raise FilterError(S_("Unknown language: %(value)s"), language)
+    topic = query.get("topic", "").strip() or None
+    if topic is not None and topic not in TOPIC_LABELS:
+        raise FilterError(S_("Unknown topic: %(value)s"), topic)
+    since, until = _day(query, "since"), _day(query, "until")
+    if since is None and until is None and default_days and "since" not in query:
+        since = utcnow().date() - timedelta(days=default_days - 1)
+    page = query.get("page", "1").strip()
+    if not page.isdigit() or not 1 <= int(page) <= 100_000:
+        raise FilterError(S_("Unknown page: %(value)s"), page)
+    return Filters(
+        since=since,
+        until=until,
+        language=language,
+        topic=topic,
+        unanswered=query.get("unanswered") == "1",
+        with_referral=query.get("with_referral") == "1",
+        page=int(page),
+    )
+
+
+def prepare_events(engine: sa.engine.Engine) -> bool:
+    """Whether Rasa's events table exists; adds the portal's index to it once.
+
+    The index (intent, conversation) finds a conversation's unanswered messages and
+    every unanswered message without reading the rest of the events.
+    """
+    key = str(engine.url)
+    if key in _indexed_databases:
+        return True
+    if not sa.inspect(engine).has_table("events"):
+        return False
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                f"CREATE INDEX IF NOT EXISTS {EVENT_INDEX}"
+                " ON events (intent_name, sender_id)"
+            )
+        )
+    _indexed_databases.add(key)
+    return True
+
+
+def _unanswered(conversation_id: sa.sql.ColumnElement) -> sa.sql.ColumnElement:
+    return (
+        sa.select(sa.literal(1))
+        .where(
+            events.c.intent_name.in_(UNANSWERED_INTENTS),
+            events.c.sender_id == conversation_id,
+        )
+        .exists()
+    )
+
+
+def _conditions(
+    organisation_id: str | None, filters: Filters, has_events: bool
+) -> list[sa.sql.ColumnElement]:
+    """The WHERE clauses over ``routed_conversations`` for a scope and filters."""
+    chosen: list[sa.sql.ColumnElement] = []
+    if organisation_id is not None or filters.topic is not None:
+        route = routes.alias("route")  # not the outer query's routes (per topic)
+        routed = [route.c.conversation_id == conversations.c.conversation_id]
+        if organisation_id is not None:
+            routed.append(route.c.organisation_id == organisation_id)
+        if filters.topic is not None:
+            routed.append(route.c.topic == filters.topic)
+        chosen.append(sa.select(sa.literal(1)).where(*routed).exists())
+    if filters.since is not None:
+        chosen.append(
+            conversations.c.started_at
+            >= datetime.combine(filters.since, datetime.min.time())
+        )
+    if filters.until is not None:
+        end = datetime.combine(filters.until + timedelta(days=1), datetime.min.time())
+        chosen.append(conversations.c.started_at < end)
+    if filters.language is not None:
+        chosen.append(conversations.c.language == filters.language)
+    if filters.unanswered:
+        chosen.append(
+            _unanswered(conversations.c.conversation_id) if has_events else sa.false()
+        )
+    if filters.with_referral:
+        referred = [referrals.c.conversation_id == conversations.c.conversation_id]
+        if organisation_id is not None:
+            referred.append(referrals.c.organisation_id == organisation_id)
+        chosen.append(sa.select(sa.literal(1)).where(*referred).exists())
+    return chosen
+
+
+@dataclass
+class ConversationRow:
+    """One line of the list."""
+
+    conversation_id: str
+    started_at: datetime
+    language: str
+    topics: list[str] = field(default_factory=list)
+    organisations: list[str] = field(default_factory=list)
+    unanswered: bool = False
+    referral_status: str | None = None
+
+
+def count_conversations(
+    session: Session, organisation_id: str | None, filters: Filters, has_events: bool
+) -> int:
+    """How many conversations the filters leave (for paging)."""
+    return session.scalar(
+        sa.select(sa.func.count())
+        .select_from(conversations)
+        .where(*_conditions(organisation_id, filters, has_events))
+    )
+
+
+def list_conversations(
+    session: Session,
+    organisation_id: str | None,
+    filters: Filters,
+    has_events: bool,
+    limit: int = PAGE_SIZE,
+) -> list[ConversationRow]:
+    """One page of conversations, newest first, with topics, flags and referral."""
+    found = session.execute(
+        sa.select(
+            conversations.c.conversation_id,
+            conversations.c.started_at,
+            conversations.c.language,
+        )
+        .where(*_conditions(organisation_id, filters, has_events))
+        .order_by(conversations.c.started_at.desc(), conversations.c.conversation_id)
+        .limit(limit)
+        .offset((filters.page - 1) * limit)
+    ).all()
+    rows = {row.conversation_id: ConversationRow(*row) for row in found}
+    describe(session, organisation_id, rows, has_events)
+    return list(rows.values())
+
+
+def describe(
+    session: Session,
+    organisation_id: str | None,
+    rows: dict[str, ConversationRow],
+    has_events: bool,
+) -> None:
+    """Fills the topics, partners, unanswered flag and referral of listed rows."""
+    if not rows:
+        return
+    ids = list(rows)
+    routed = sa.select(
+        routes.c.conversation_id, routes.c.organisation_id, routes.c.topic
+    ).where(routes.c.conversation_id.in_(ids))
+    referred = sa.select(referrals.c.conversation_id, referrals.c.status).where(
+        referrals.c.conversation_id.in_(ids)
+    )
+    if organisation_id is not None:
+        routed = routed.where(routes.c.organisation_id == organisation_id)
+        referred = referred.where(referrals.c.organisation_id == organisation_id)
+    for conversation_id, organisation, topic in session.execute(
+        routed.order_by(routes.c.routed_at)
+    ):
+        row = rows[conversation_id]
+        if topic not in row.topics:
+            row.topics.append(topic)
+        if organisation not in row.organisations:
+            row.organisations.append(organisation)
+    for conversation_id, status in session.execute(referred):
+        rows[conversation_id].referral_status = status
+    if has_events:
+        unanswered = session.scalars(
+            sa.select(events.c.sender_id)
+            .where(
+                events.c.intent_name.in_(UNANSWERED_INTENTS),
+                events.c.sender_id.in_(ids),
+            )
+            .distinct()
+        )
+        for conversation_id in unanswered:
+            rows[conversation_id].unanswered = True
+
+
+def conversation_row(
+    session: Session,
+    organisation_id: str | None,
+    conversation_id: str,
+    has_events: bool,
+) -> ConversationRow | None:
+    """One conversation's line, or None if it was not routed to this partner."""
+    found = session.get(RoutedConversation, conversation_id)
+    if found is None:
+        return None
+    row = ConversationRow(conversation_id, found.started_at, found.language)
+    describe(session, organisation_id, {conversation_id: row}, has_events)
+    return row if row.organisations else None
+
+
+def consented(
+    session: Session, organisation_id: str | None, conversation_id: str
+) -> bool:
+    """Whether the user agreed to share their details with this partner.
+
+    Consent is given in the referral form, to one partner; an administrator is never
+    that partner.
+    """
+    if organisation_id is None:
+        return False
+    return (
+        session.scalar(
+            sa.select(Referral.id).where(
+                Referral.conversation_id == conversation_id,
+                Referral.organisation_id == organisation_id,
+            )
+        )
+        is not None
+    )
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A message of the transcript."""
+
+    speaker: str  # "user" or "bot"
+    at: datetime
+    text: str
+    intent: str | None = None
+    confidence: float | None = None
+    language: str | None = None
+
+
+def transcript(session: Session, conversation_id: str) -> list[Turn]:
+    """The user's and the assistant's messages, in order, from Rasa's events."""
+    turns = []
+    for type_name, timestamp, data in session.execute(
+        sa.select(events.c.type_name, events.c.timestamp, events.c.data)
+        .where(
+            events.c.sender_id == conversation_id,
+            events.c.type_name.in_(("user", "bot")),
+        )
+        .order_by(events.c.id)
+    ):
+        event = json.loads(data or "{}")
+        at = datetime.utcfromtimestamp(timestamp or 0)
+        if type_name == "bot":
+            if event.get("text"):
+                turns.append(Turn("bot", at, event["text"]))
+            continue
+        parsed = event.get("parse_data") or {}
+        intent = parsed.get("intent") or {}
+        guess = parsed.get("language") or {}
+        turns.append(
+            Turn(
+                "user",
+                at,
+                event.get("text") or "",
+                intent=intent.get("name"),
+                confidence=intent.get("confidence"),
+                language=guess.get("code") if isinstance(guess, dict) else None,
+            )
+        )
+    return turns
+
+
+def names_given(session: Session, conversation_ids: list[str]) -> dict[str, set[str]]:
+    """The names users gave in referral forms, per conversation (to mask them)."""
+    names: dict[str, set[str]] = {
+        conversation_id: set() for conversation_id in conversation_ids
+    }
+    for conversation_id, name in session.execute(
+        sa.select(Referral.conversation_id, Referral.name).where(
+            Referral.conversation_id.in_(conversation_ids)
+        )
+    ):
+        names[conversation_id].add(name)
+    for conversation_id, data in session.execute(
+        sa.select(events.c.sender_id, events.c.data).where(
+            events.c.type_name == "slot",
+            events.c.action_name.is_(None),
+            events.c.sender_id.in_(conversation_ids),
+            events.c.data.like('%"referral_name"%'),
+        )
+    ):
+        slot = json.loads(data or "{}")
+        if slot.get("name") == "referral_name" and isinstance(slot.get("value"), str):
+            names[conversation_id].add(slot["value"])
+    return names
+
+
+def user_messages(
+    session: Session, conversation_ids: list[str]
+) -> dict[str, list[str]]:
+    """What the users wrote, per conversation, in order (for the export)."""
+    messages: dict[str, list[str]] = {
+        conversation_id: [] for conversation_id in conversation_ids
+    }
+    for conversation_id, data in session.execute(
+        sa.select(events.c.sender_id, events.c.data)
+        .where(events.c.type_name == "user", events.c.sender_id.in_(conversation_ids))
+        .order_by(events.c.id)
+    ):
+        text = json.loads(data or "{}").get("text")
+        if text:
+            messages[conversation_id].append(text)
+    return messages
+
+
+@dataclass
+class Insight:
+    """The figures of the insight page."""
+
+    total: int
+    unanswered: int
+    per_day: list[tuple[str, int]]
+    per_language: list[tuple[str, int]]
+    per_topic: list[tuple[str, int]]
+    questions: list[tuple[str, int]]
+
+    @property
+    def unanswered_share(self) -> float:
+        """The share of conversations with a message the assistant could not answer."""
+        return self.unanswered / self.total if self.total else 0.0
+
+
+def _event_text(session: Session) -> sa.sql.ColumnElement:
+    """The ``text`` of an event's JSON, in this database's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.cast(events.c.data, postgresql.JSON)["text"].astext
+    return sa.func.json_extract(events.c.data, "$.text")
+
+
+def insight(
+    session: Session, organisation_id: str | None, filters: Filters, has_events: bool
+) -> Insight:
+    """Conversations per day, language and topic; what could not be answered."""
+    where = _conditions(organisation_id, filters, has_events)
+    count = sa.func.count()
+    total = session.scalar(sa.select(count).select_from(conversations).where(*where))
+    day = sa.func.date(conversations.c.started_at)
+    per_day = [
+        (str(value)[:10], number)
+        for value, number in session.execute(
+            sa.select(day, count).where(*where).group_by(day).order_by(day)
+        )
+    ]
+    per_language = session.execute(
+        sa.select(conversations.c.language, count)
+        .where(*where)
+        .group_by(conversations.c.language)
+        .order_by(count.desc())
+    ).all()
+    topic_where = [routes.c.conversation_id == conversations.c.conversation_id, *where]
+    if organisation_id is not None:
+        topic_where.append(routes.c.organisation_id == organisation_id)
+    per_topic = session.execute(
+        sa.select(routes.c.topic, sa.func.count(sa.distinct(routes.c.conversation_id)))
+        .where(*topic_where)
+        .group_by(routes.c.topic)
+        .order_by(sa.func.count(sa.distinct(routes.c.conversation_id)).desc())
+    ).all()
+    unanswered, questions = 0, []
+    if has_events:
+        unanswered = session.scalar(
+            sa.select(count)
+            .select_from(conversations)
+            .where(*where, _unanswered(conversations.c.conversation_id))
+        )
+        text = sa.func.lower(sa.func.trim(_event_text(session)))
+        questions = session.execute(
+            sa.select(text, count)
+            .select_from(
+                events.join(
+                    conversations, events.c.sender_id == conversations.c.conversation_id
+                )
+            )
+            .where(
+                events.c.intent_name.in_(UNANSWERED_INTENTS),
+                events.c.type_name == "user",
+                *where,
+            )
+            .group_by(text)
+            .order_by(count.desc(), text)
+            .limit(TOP_QUESTIONS)
+        ).all()
+    return Insight(
+        total=total,
+        unanswered=unanswered,
+        per_day=per_day,
+        per_language=[tuple(row) for row in per_language],
+        per_topic=[tuple(row) for row in per_topic],
+        questions=[tuple(row) for row in questions if row[0]],
+    )

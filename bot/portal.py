@@ -1,0 +1,487 @@
+"""The partner portal: conversations, transcripts, referrals, export, insight, audit.
+
+Reviewers see only what was routed to their organisation; an administrator sees every
+partner. Personal data in transcripts, exports and insight is masked unless the user
+consented (in the referral form) to share it with the reviewer's organisation. Every
+transcript and referral opened and every export is written to the audit log. Database
+work runs in a worker thread, so a long export never holds up the widget's pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+import sqlalchemy as sa
+from aiohttp import web
+from sqlalchemy.orm import Session
+
+from bot.auth import (
+    S_,
+    Staff,
+    check_csrf,
+    engine,
+    gettext,
+    refusal,
+    signed_in,
+    staff_language,
+    staff_page,
+)
+from bot.conversations import (
+    INSIGHT_DAYS,
+    PAGE_SIZE,
+    REFERRAL_STATUSES,
+    TOPIC_LABELS,
+    ConversationRow,
+    FilterError,
+    Filters,
+    Insight,
+    Turn,
+    consented,
+    conversation_row,
+    count_conversations,
+    insight,
+    list_conversations,
+    names_given,
+    parse_filters,
+    prepare_events,
+    transcript,
+    user_messages,
+)
+from bot.knowledge.loading import load_knowledge
+from bot.languages import NATIVE_NAMES, SUPPORTED_LANGUAGES
+from bot.records import AuditEntry, Referral, StaffAccount, utcnow
+from bot.redaction import LABELS, Segment, redact, redacted_text
+from bot.referrals import change_referral, find_referral, history, list_referrals
+
+REVIEWERS = ("reviewer", "admin")
+EXPORT_BATCH = 500
+Result = TypeVar("Result")
+
+
+def in_database(work: Callable[[Session], Result]) -> asyncio.Future[Result]:
+    """Runs ``work(session)`` in a worker thread, in one transaction."""
+
+    def run() -> Result:
+        with Session(engine()) as session, session.begin():
+            return work(session)
+
+    return asyncio.to_thread(run)
+
+
+def audit(session: Session, staff: Staff, action: str, target: str) -> None:
+    """Records that ``staff`` read or exported something."""
+    session.add(
+        AuditEntry(staff_id=staff.id, at=utcnow(), action=action, target=target[:500])
+    )
+
+
+def partner_names() -> dict[str, str]:
+    """Organisation id → its name."""
+    return {
+        organisation_id: organisation.name
+        for organisation_id, organisation in load_knowledge().organisations.items()
+    }
+
+
+def labels_in(language: str) -> dict[str, str]:
+    """The masks ("[phone]", …) in the staff member's language."""
+    return {kind: gettext(language, label) for kind, label in LABELS.items()}
+
+
+def filters_of(request: web.Request, default_days: int | None = None) -> Filters:
+    """The request's filters, or a 400 page saying which value is unknown."""
+    try:
+        return parse_filters(request.query, default_days)
+    except FilterError as error:
+        raise refusal(
+            request, web.HTTPBadRequest, error.message, value=error.value
+        ) from None
+
+
+def filter_form_values() -> dict[str, object]:
+    """The choices of the filter form."""
+    return {
+        "languages": [(code, NATIVE_NAMES[code]) for code in SUPPORTED_LANGUAGES],
+        "topics": TOPIC_LABELS,
+        "partners": partner_names(),
+        "statuses": REFERRAL_STATUSES,
+    }
+
+
+async def conversations_page(request: web.Request) -> web.Response:
+    """GET /staff/conversations: the filtered, paged list."""
+    staff = signed_in(request, *REVIEWERS)
+    filters = filters_of(request)
+
+    def load(session: Session) -> tuple[int, list[ConversationRow]]:
+        has_events = prepare_events(session.get_bind())
+        organisation = staff.organisation_id
+        total = count_conversations(session, organisation, filters, has_events)
+        return total, list_conversations(session, organisation, filters, has_events)
+
+    total, rows = await in_database(load)
+    pages = max(1, -(-total // PAGE_SIZE))
+    return staff_page(
+        request,
+        "portal_conversations.html",
+        staff=staff,
+        page="conversations",
+        filters=filters,
+        total=total,
+        pages=pages,
+        rows=rows,
+        **filter_form_values(),
+    )
+
+
+@dataclass(frozen=True)
+class ShownTurn:
+    """A transcript line, its personal data masked unless the user consented."""
+
+    turn: Turn
+    segments: list[Segment]
+
+
+async def transcript_page(request: web.Request) -> web.Response:
+    """GET /staff/conversations/{id}: the transcript (404 if not routed to you)."""
+    staff = signed_in(request, *REVIEWERS)
+    conversation_id = request.match_info["conversation_id"]
+
+    def load(session: Session) -> tuple[ConversationRow, list[ShownTurn], bool] | None:
+        has_events = prepare_events(session.get_bind())
+        row = conversation_row(
+            session, staff.organisation_id, conversation_id, has_events
+        )
+        if row is None:
+            return None
+        turns = transcript(session, conversation_id) if has_events else []
+        shared = consented(session, staff.organisation_id, conversation_id)
+        names = set()
+        if has_events and not shared:
+            names = names_given(session, [conversation_id])[conversation_id]
+        shown = [
+            ShownTurn(
+                turn, [Segment(turn.text)] if shared else redact(turn.text, names)
+            )
+            for turn in turns
+        ]
+        audit(session, staff, "transcript", conversation_id)
+        return row, shown, shared
+
+    found = await in_database(load)
+    if found is None:
+        raise refusal(request, web.HTTPNotFound, S_("There is no such conversation."))
+    row, turns, shared = found
+    return staff_page(
+        request,
+        "portal_transcript.html",
+        staff=staff,
+        page="conversations",
+        row=row,
+        turns=turns,
+        shared=shared,
+        statuses=REFERRAL_STATUSES,
+        labels=LABELS,
+        topics=TOPIC_LABELS,
+        partners=partner_names(),
+    )
+
+
+def csv_cell(value: object) -> str:
+    """A cell a spreadsheet shows as text (no formula injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+async def export_csv(request: web.Request) -> web.StreamResponse:
+    """GET /staff/conversations.csv: the filtered list, redacted, streamed."""
+    staff = signed_in(request, *REVIEWERS)
+    filters = filters_of(request)
+    language = staff_language(request)
+    labels = labels_in(language)
+    await in_database(
+        lambda session: audit(session, staff, "export", filters.query() or "(all)")
+    )
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": 'attachment; filename="conversations.csv"',
+        }
+    )
+    await response.prepare(request)
+    header = [
+        S_("Conversation"),
+        S_("Started (UTC)"),
+        S_("Language"),
+        S_("Topics"),
+        S_("Partners"),
+        S_("Not answered"),
+        S_("Referral"),
+        S_("What the user wrote"),
+    ]
+    await response.write(
+        "\ufeff".encode() + csv_line([gettext(language, text) for text in header])
+    )
+
+    def batch(number: int) -> list[list[str]]:
+        def load(session: Session) -> list[list[str]]:
+            has_events = prepare_events(session.get_bind())
+            rows = list_conversations(
+                session,
+                staff.organisation_id,
+                replace(filters, page=number),
+                has_events,
+                limit=EXPORT_BATCH,
+            )
+            ids = [row.conversation_id for row in rows]
+            said = user_messages(session, ids) if has_events else {}
+            names = names_given(session, ids) if has_events else {}
+            lines = []
+            for row in rows:
+                # A referral to the reviewer's own organisation is the user's consent.
+                shared = staff.organisation_id is not None and row.referral_status
+                texts = said.get(row.conversation_id, [])
+                if not shared:
+                    known = names.get(row.conversation_id, set())
+                    texts = [redacted_text(text, labels, known) for text in texts]
+                lines.append(
+                    [
+                        row.conversation_id,
+                        row.started_at.isoformat(timespec="seconds"),
+                        row.language,
+                        " ".join(row.topics),
+                        " ".join(row.organisations),
+                        gettext(language, S_("yes") if row.unanswered else S_("no")),
+                        row.referral_status or "",
+                        " | ".join(texts),
+                    ]
+                )
+            return lines
+
+        return in_database(load)
+
+    number = 1
+    while lines := await batch(number):
+        await response.write(b"".join(csv_line(line) for line in lines))
+        if len(lines) < EXPORT_BATCH:
+            break
+        number += 1
+    await response.write_eof()
+    return response
+
+
+def csv_line(cells: list[str]) -> bytes:
+    """One CSV record, UTF-8."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([csv_cell(cell) for cell in cells])
+    return buffer.getvalue().encode()
+
+
+async def insight_page(request: web.Request) -> web.Response:
+    """GET /staff/insight: charts of the last 30 days (or the chosen dates)."""
+    staff = signed_in(request, *REVIEWERS)
+    filters = filters_of(request, default_days=INSIGHT_DAYS)
+    labels = labels_in(staff_language(request))
+
+    def load(session: Session) -> Insight:
+        has_events = prepare_events(session.get_bind())
+        return insight(session, staff.organisation_id, filters, has_events)
+
+    figures = await in_database(load)
+    questions = [
+        (redacted_text(text, labels), count) for text, count in figures.questions
+    ]
+    return staff_page(
+        request,
+        "portal_insight.html",
+        staff=staff,
+        page="insight",
+        filters=filters,
+        figures=figures,
+        questions=questions,
+        most_per_day=max((count for _, count in figures.per_day), default=0),
+        **filter_form_values(),
+    )
+
+
+async def referrals_page(request: web.Request) -> web.Response:
+    """GET /staff/referrals: the inbox, by status, newest first."""
+    staff = signed_in(request, *REVIEWERS)
+    status = request.query.get("status") or None
+    if status is not None and status not in REFERRAL_STATUSES:
+        raise refusal(
+            request, web.HTTPBadRequest, S_("Unknown status: %(value)s"), value=status
+        )
+    page_number = request.query.get("page", "1")
+    if not page_number.isdigit() or not 1 <= int(page_number) <= 100_000:
+        raise refusal(
+            request,
+            web.HTTPBadRequest,
+            S_("Unknown page: %(value)s"),
+            value=page_number,
+        )
+    page_number = int(page_number)
+
+    def load(session: Session) -> tuple[int, list[ShownReferral]]:
+        total, found = list_referrals(
+            session, staff.organisation_id, status, page_number, PAGE_SIZE
+        )
+        return total, [shown_referral(staff, referral) for referral in found]
+
+    total, referrals = await in_database(load)
+    return staff_page(
+        request,
+        "portal_referrals.html",
+        staff=staff,
+        page="referrals",
+        chosen_status=status,
+        statuses=REFERRAL_STATUSES,
+        referrals=referrals,
+        total=total,
+        page_number=page_number,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        labels=LABELS,
+        topics=TOPIC_LABELS,
+        partners=partner_names(),
+    )
+
+
+@dataclass(frozen=True)
+class ShownReferral:
+    """A referral as this staff member may read it."""
+
+    id: int
+    conversation_id: str
+    organisation_id: str
+    topic: str
+    language: str
+    status: str
+    created_at: object
+    name: list[Segment]
+    contact: list[Segment]
+    preferred_time: str
+    follows_up: bool  # the reviewer's own partner: may change it
+
+
+def shown_referral(staff: Staff, referral: Referral) -> ShownReferral:
+    """Contact details in clear for the partner the user chose, masked for others."""
+    own = referral.organisation_id == staff.organisation_id
+    name = [Segment(referral.name)] if own else [Segment("", "name")]
+    kind = "phone" if referral.contact_kind == "phone" else "email"
+    contact = [Segment(referral.contact)] if own else [Segment("", kind)]
+    return ShownReferral(
+        id=referral.id,
+        conversation_id=referral.conversation_id,
+        organisation_id=referral.organisation_id,
+        topic=referral.topic,
+        language=referral.language,
+        status=referral.status,
+        created_at=referral.created_at,
+        name=name,
+        contact=contact,
+        preferred_time=referral.preferred_time or "",
+        follows_up=own,
+    )
+
+
+def referral_id_of(request: web.Request) -> int:
+    """The referral id of the path (404 if it is not a number)."""
+    value = request.match_info["referral_id"]
+    if not value.isdigit() or len(value) > 12:
+        raise refusal(request, web.HTTPNotFound, S_("There is no such referral."))
+    return int(value)
+
+
+async def referral_page(request: web.Request) -> web.Response:
+    """GET /staff/referrals/{id}: details, status form, history (404 if not yours)."""
+    staff = signed_in(request, *REVIEWERS)
+    referral_id = referral_id_of(request)
+
+    def load(session: Session) -> tuple[ShownReferral, list] | None:
+        referral = find_referral(session, staff.organisation_id, referral_id)
+        if referral is None:
+            return None
+        audit(session, staff, "referral", str(referral_id))
+        return shown_referral(staff, referral), history(session, referral_id)
+
+    found = await in_database(load)
+    if found is None:
+        raise refusal(request, web.HTTPNotFound, S_("There is no such referral."))
+    referral, changes = found
+    return staff_page(
+        request,
+        "portal_referral.html",
+        staff=staff,
+        page="referrals",
+        referral=referral,
+        changes=changes,
+        statuses=REFERRAL_STATUSES,
+        labels=LABELS,
+        topics=TOPIC_LABELS,
+        partners=partner_names(),
+        native_names=NATIVE_NAMES,
+    )
+
+
+async def change_referral_status(request: web.Request) -> web.Response:
+    """POST /staff/referrals/{id}: a new status and/or a note, by the partner."""
+    staff = signed_in(request, *REVIEWERS)
+    referral_id = referral_id_of(request)
+    form = await request.post()
+    check_csrf(request, form, staff.csrf)
+    status = str(form.get("status", ""))
+    if status not in REFERRAL_STATUSES:
+        raise refusal(
+            request, web.HTTPBadRequest, S_("Unknown status: %(value)s"), value=status
+        )
+
+    def change(session: Session) -> bool:
+        referral = find_referral(session, staff.organisation_id, referral_id)
+        if referral is None or referral.organisation_id != staff.organisation_id:
+            return False
+        change_referral(session, referral, staff.id, status, str(form.get("note", "")))
+        return True
+
+    if not await in_database(change):
+        raise refusal(request, web.HTTPNotFound, S_("There is no such referral."))
+    raise web.HTTPSeeOther(f"/staff/referrals/{referral_id}")
+
+
+async def audit_page(request: web.Request) -> web.Response:
+    """GET /staff/audit: who read which transcript, who exported what (admin)."""
+    staff = signed_in(request, "admin")
+
+    def load(session: Session) -> list:
+        return session.execute(
+            sa.select(
+                AuditEntry.at, StaffAccount.email, AuditEntry.action, AuditEntry.target
+            )
+            .join(StaffAccount, StaffAccount.id == AuditEntry.staff_id)
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(200)
+        ).all()
+
+    return staff_page(
+        request,
+        "portal_audit.html",
+        staff=staff,
+        page="audit",
+        entries=await in_database(load),
+    )
+
+
+def add_portal_routes(app: web.Application) -> None:
+    """The partner portal's pages."""
+    app.router.add_get("/staff/conversations", conversations_page)
+    app.router.add_get("/staff/conversations.csv", export_csv)
+    app.router.add_get("/staff/conversations/{conversation_id}", transcript_page)
+    app.router.add_get("/staff/insight", insight_page)
+    app.router.add_get("/staff/referrals", referrals_page)
+    app.router.add_get("/staff/referrals/{referral_id}", referral_page)
+    app.router.add_post("/staff/referrals/{referral_id}", change_referral_status)
+    app.router.add_get("/staff/audit", audit_page)

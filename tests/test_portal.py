@@ -1,0 +1,508 @@
+"""The partner portal on a real SQLite database with conversations saved by Rasa.
+
+Partners see only what was routed to them, personal data is masked unless the user
+consented, and the security checks of the issue: anonymous → login, another
+partner's conversation or referral → 404, HTML shown as text, forms without a CSRF
+token → 403, SQL in filters changes nothing, ten wrong passwords lock the account,
+session cookie flags.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.orm import Session
+
+from bot import settings
+from bot.auth import create_account
+from bot.records import (
+    AuditEntry,
+    Referral,
+    ReferralChange,
+    StaffAccount,
+    engine_for,
+    record_routes,
+    utcnow,
+)
+from bot.server import create_app
+from tests.rasa_store import Conversation, Said, save_conversations
+from tests.test_staff import PASSWORD, log_in, try_login
+
+QREDITS_PHONE = "qredits-phone"
+QREDITS_REFERRAL = "qredits-referral"
+MICROSTART_HTML = "microstart-html"
+VANTAA = "vantaa-job"
+CONVERSATIONS = [
+    Conversation(
+        QREDITS_PHONE,
+        [
+            (
+                Said(
+                    "Ik wil een microkrediet, bel me op 06 12345678",
+                    "ask_microloan",
+                    0.93,
+                    "nl",
+                ),
+                ["Qredits leent tot 250.000 euro."],
+            ),
+            (
+                Said("wat kost een kameel", "out_of_scope", 0.81, "nl"),
+                ["Daar kan ik niet mee helpen."],
+            ),
+        ],
+    ),
+    Conversation(
+        QREDITS_REFERRAL,
+        [
+            (
+                Said("ik wil met iemand praten", "request_human", 0.9, "nl"),
+                ["Mag Qredits u bellen?"],
+            ),
+            (Said("Sanne Bakker", "inform", 0.5, "nl"), ["Uw telefoonnummer?"]),
+            (
+                Said("+31 6 87654321", "inform", 0.5, "nl"),
+                ["Qredits belt u op +31687654321."],
+            ),
+        ],
+        slots={"referral_name": "Sanne Bakker"},
+    ),
+    Conversation(
+        MICROSTART_HTML,
+        [
+            (
+                Said(
+                    "<script>alert(1)</script> <b>mon email est a.b@example.com</b>",
+                    "nlu_fallback",
+                    0.21,
+                    "fr",
+                ),
+                ["Je n'ai pas compris."],
+            ),
+            (
+                Said("un microcrédit à Bruxelles", "ask_microloan", 0.97, "fr"),
+                ["microStart prête jusqu'à 25 000 €."],
+            ),
+        ],
+    ),
+    Conversation(
+        VANTAA,
+        [
+            (
+                Said("työvalmennus Vantaalla", "ask_job_coaching", 0.88, "fi"),
+                ["Vantaan kaupunki auttaa."],
+            )
+        ],
+    ),
+]
+ROUTES = {
+    QREDITS_PHONE: ("nl", "microloan", ["qredits"]),
+    QREDITS_REFERRAL: ("nl", "general", ["qredits"]),
+    MICROSTART_HTML: ("fr", "microloan", ["microstart"]),
+    VANTAA: ("fi", "job_coaching", ["city-of-vantaa"]),
+}
+ACCOUNTS = {
+    "reviewer@qredits.nl": ("reviewer", "qredits"),
+    "reviewer@microstart.be": ("reviewer", "microstart"),
+    "admin@example.org": ("admin", None),
+    "desk@vantaa.fi": ("desk", "city-of-vantaa"),
+}
+
+
+@pytest.fixture
+async def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> sa.engine.Engine:
+    path = tmp_path / "assistant.db"
+    url = f"sqlite:///{path}"
+    monkeypatch.setattr(settings, "DATABASE_URL", url)
+    engine = engine_for(url)
+    await save_conversations(path, CONVERSATIONS)
+    with Session(engine) as session:
+        for conversation_id, (language, topic, partners) in ROUTES.items():
+            record_routes(session, conversation_id, language, topic, partners)
+    with Session(engine) as session, session.begin():
+        for email, (role, organisation) in ACCOUNTS.items():
+            create_account(session, email, organisation, "Desk", PASSWORD, role=role)
+        session.add_all(
+            [
+                Referral(
+                    conversation_id=QREDITS_REFERRAL,
+                    organisation_id="qredits",
+                    topic="general",
+                    name="Sanne Bakker",
+                    contact_kind="phone",
+                    contact="+31687654321",
+                    language="nl",
+                ),
+                Referral(
+                    conversation_id=MICROSTART_HTML,
+                    organisation_id="microstart",
+                    topic="microloan",
+                    name="Amina",
+                    contact_kind="email",
+                    contact="a.b@example.com",
+                    language="fr",
+                ),
+            ]
+        )
+    return engine
+
+
+@pytest.fixture
+async def client(database: sa.engine.Engine) -> AsyncIterator[TestClient]:
+    async with TestClient(TestServer(create_app())) as test_client:
+        yield test_client
+
+
+async def page(client: TestClient, path: str, status: int = 200) -> str:
+    response = await client.get(path, allow_redirects=False)
+    assert response.status == status, await response.text()
+    return await response.text()
+
+
+def referral_id(engine: sa.engine.Engine, conversation_id: str) -> int:
+    with Session(engine) as session:
+        return session.scalar(
+            sa.select(Referral.id).where(Referral.conversation_id == conversation_id)
+        )
+
+
+def listed(html: str) -> set[str]:
+    return set(re.findall(r'href="/staff/conversations/([^"?]+)"', html))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/staff/conversations",
+        f"/staff/conversations/{QREDITS_PHONE}",
+        "/staff/conversations.csv",
+        "/staff/referrals",
+        "/staff/referrals/1",
+        "/staff/insight",
+        "/staff/audit",
+    ],
+)
+async def test_anonymous_visitors_get_the_login_page(
+    client: TestClient, path: str
+) -> None:
+    response = await client.get(path, allow_redirects=False)
+    assert (response.status, response.headers["Location"]) == (303, "/staff/login")
+
+
+async def test_a_reviewer_sees_only_the_conversations_routed_to_their_partner(
+    client: TestClient,
+) -> None:
+    await log_in(client, "reviewer@qredits.nl")
+    html = await page(client, "/staff/conversations")
+    assert listed(html) == {QREDITS_PHONE, QREDITS_REFERRAL}
+    assert "2 conversations" in html
+
+
+async def test_the_admin_sees_every_partner(client: TestClient) -> None:
+    await log_in(client, "admin@example.org")
+    html = await page(client, "/staff/conversations")
+    assert listed(html) == set(ROUTES)
+    for partner in ("Qredits", "microStart", "City of Vantaa"):
+        assert partner in html
+
+
+async def test_another_partners_conversation_or_referral_is_not_found(
+    client: TestClient, database: sa.engine.Engine
+) -> None:
+    csrf = await log_in(client, "reviewer@qredits.nl")
+    await page(client, f"/staff/conversations/{MICROSTART_HTML}", status=404)
+    await page(client, "/staff/conversations/no-such-conversation", status=404)
+    theirs = referral_id(database, MICROSTART_HTML)
+    await page(client, f"/staff/referrals/{theirs}", status=404)
+    response = await client.post(
+        f"/staff/referrals/{theirs}",
+        data={"csrf": csrf, "status": "closed"},
+        allow_redirects=False,
+    )
+    assert response.status == 404
+    with Session(database) as session:
+        assert session.get(Referral, theirs).status == "new"
+
+
+async def test_a_transcript_masks_phone_numbers_without_consent(
+    client: TestClient, database: sa.engine.Engine
+) -> None:
+    await log_in(client, "reviewer@qredits.nl")
+    html = await page(client, f"/staff/conversations/{QREDITS_PHONE}")
+    assert "Ik wil een microkrediet, bel me op" in html
+    assert "06 12345678" not in html and "[phone]" in html
+    assert "ask_microloan (0.93)" in html and "out_of_scope (0.81)" in html
+    assert "Qredits leent tot 250.000 euro." in html  # the assistant's turn
+    with Session(database) as session:
+        entry = session.scalars(sa.select(AuditEntry)).one()
+    assert (entry.action, entry.target) == ("transcript", QREDITS_PHONE)
+
+
+async def test_details_the_user_shared_with_a_partner_are_shown_only_to_it(
+    client: TestClient,
+) -> None:
+    await log_in(client, "reviewer@qredits.nl")
+    html = await page(client, f"/staff/conversations/{QREDITS_REFERRAL}")
+    assert "Sanne Bakker" in html and "+31 6 87654321" in html
+    await log_in(client, "admin@example.org")
+    html = await page(client, f"/staff/conversations/{QREDITS_REFERRAL}")
+    assert "Sanne" not in html and "Bakker" not in html
+    assert "87654321" not in html and "[name]" in html and "[phone]" in html
+
+
+async def test_a_users_html_is_shown_as_text(client: TestClient) -> None:
+    await log_in(client, "reviewer@microstart.be")
+    html = await page(client, f"/staff/conversations/{MICROSTART_HTML}")
+    assert "<script>alert(1)</script>" not in html and "<b>mon" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;b&gt;mon email est a.b@example.com&lt;/b&gt;" in html  # consented
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/staff/referrals/{referral}", {"status": "contacted"}),
+        ("/staff/logout", {}),
+        ("/staff/handoffs", {"language": "nl"}),
+    ],
+)
+async def test_forms_without_the_csrf_token_are_refused(
+    client: TestClient, database: sa.engine.Engine, path: str, data: dict
+) -> None:
+    await log_in(client, "reviewer@qredits.nl")
+    target = path.format(referral=referral_id(database, QREDITS_REFERRAL))
+    response = await client.post(target, data=data, allow_redirects=False)
+    assert response.status == 403
+    assert "This form has expired" in await response.text()
+    with Session(database) as session:
+        assert session.scalar(sa.select(Referral.status).where(
+            Referral.conversation_id == QREDITS_REFERRAL)) == "new"  # fmt: skip
+    await page(client, "/staff/conversations")  # still logged in
+
+
+async def test_a_login_without_the_csrf_token_is_refused(client: TestClient) -> None:
+    response = await client.post(
+        "/staff/login",
+        data={"email": "reviewer@qredits.nl", "password": PASSWORD},
+        allow_redirects=False,
+    )
+    assert response.status == 403
+    assert "staff_session" not in response.cookies
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "language=nl' OR '1'='1",
+        "topic=microloan'; DROP TABLE routes; --",
+        "since=2026-01-01' OR 1=1 --",
+        "page=1 UNION SELECT password_hash FROM staff_accounts",
+    ],
+)
+async def test_sql_in_filters_changes_nothing(
+    client: TestClient, database: sa.engine.Engine, query: str
+) -> None:
+    await log_in(client, "reviewer@qredits.nl")
+    before = table_sizes(database)
+    for path in ("/staff/conversations", "/staff/insight", "/staff/conversations.csv"):
+        html = await page(client, f"{path}?{query}", status=400)
+        assert MICROSTART_HTML not in html and "$argon2" not in html
+    assert table_sizes(database) == before
+    assert listed(await page(client, "/staff/conversations")) == {
+        QREDITS_PHONE,
+        QREDITS_REFERRAL,
+    }
+
+
+def table_sizes(engine: sa.engine.Engine) -> dict[str, int]:
+    names = ("events", "routes", "routed_conversations", "referrals", "staff_accounts")
+    with engine.connect() as connection:
+        return {
+            name: connection.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar()
+            for name in names
+        }
+
+
+async def test_filters_narrow_the_list(client: TestClient) -> None:
+    await log_in(client, "admin@example.org")
+    assert listed(await page(client, "/staff/conversations?language=fr")) == {
+        MICROSTART_HTML
+    }
+    assert listed(await page(client, "/staff/conversations?topic=job_coaching")) == {
+        VANTAA
+    }
+    assert listed(await page(client, "/staff/conversations?unanswered=1")) == {
+        QREDITS_PHONE,
+        MICROSTART_HTML,
+    }
+    assert listed(await page(client, "/staff/conversations?with_referral=1")) == {
+        QREDITS_REFERRAL,
+        MICROSTART_HTML,
+    }
+    today = utcnow().date()
+    tomorrow = today + timedelta(days=1)
+    assert listed(await page(client, f"/staff/conversations?since={tomorrow}")) == set()
+    assert len(listed(await page(client, f"/staff/conversations?until={today}"))) == 4
+
+
+async def test_ten_wrong_passwords_lock_the_account_for_a_while(
+    client: TestClient, database: sa.engine.Engine
+) -> None:
+    for _ in range(10):
+        response = await try_login(client, "reviewer@qredits.nl", "not the password")
+        assert response.status == 401
+    response = await try_login(client, "reviewer@qredits.nl", PASSWORD)
+    assert response.status == 429
+    assert "locked" in await response.text()
+    assert "staff_session" not in response.cookies
+    # Another account is not locked by it.
+    assert (await try_login(client, "reviewer@microstart.be", PASSWORD)).status == 303
+    with Session(database) as session, session.begin():
+        account = session.scalar(
+            sa.select(StaffAccount).where(StaffAccount.email == "reviewer@qredits.nl")
+        )
+        assert account.locked_until > utcnow() + timedelta(minutes=14)
+        account.locked_until = utcnow() - timedelta(seconds=1)  # the while is over
+    assert (await try_login(client, "reviewer@qredits.nl", PASSWORD)).status == 303
+
+
+async def test_many_failed_logins_from_one_address_are_slowed_down(
+    client: TestClient,
+) -> None:
+    for number in range(30):
+        response = await try_login(client, f"nobody{number}@example.org", "wrong")
+        assert response.status == 401
+    response = await try_login(client, "reviewer@qredits.nl", PASSWORD)
+    assert response.status == 429
+    assert response.headers["Retry-After"] == "900"
+
+
+async def test_the_session_cookie_is_httponly_samesite_and_expires(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    response = await try_login(client, "reviewer@qredits.nl", PASSWORD)
+    cookie = response.cookies["staff_session"]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict"
+    assert (cookie["path"], cookie["max-age"]) == ("/staff", "28800")
+    assert not cookie["secure"]  # plain HTTP in this test
+    monkeypatch.setattr(settings, "SECURE_COOKIES", True)  # behind a TLS proxy
+    form = await client.get("/staff/login")
+    assert form.cookies["staff_login"]["secure"]
+    token = form.cookies["staff_login"].value  # the test client speaks plain HTTP:
+    response = await client.post(  # it keeps Secure cookies to itself
+        "/staff/login",
+        data={"email": "reviewer@qredits.nl", "password": PASSWORD, "csrf": token},
+        headers={"Cookie": f"staff_login={token}"},
+        allow_redirects=False,
+    )
+    assert response.cookies["staff_session"]["secure"]
+
+
+async def test_logging_out_ends_the_session(client: TestClient) -> None:
+    csrf = await log_in(client, "reviewer@qredits.nl")
+    response = await client.post(
+        "/staff/logout", data={"csrf": csrf}, allow_redirects=False
+    )
+    assert response.status == 303
+    await page(client, "/staff/conversations", status=303)
+
+
+async def test_a_desk_account_cannot_read_conversations(client: TestClient) -> None:
+    await log_in(client, "desk@vantaa.fi")
+    html = await page(client, "/staff/conversations", status=403)
+    assert "Your account cannot open this page." in html
+
+
+async def test_a_referral_moves_from_new_to_contacted_to_closed_with_history(
+    client: TestClient, database: sa.engine.Engine
+) -> None:
+    csrf = await log_in(client, "reviewer@qredits.nl")
+    number = referral_id(database, QREDITS_REFERRAL)
+    inbox = await page(client, "/staff/referrals?status=new")
+    assert "Sanne Bakker" in inbox and "+31687654321" in inbox
+    for status, note in (("contacted", "Called, will come on Monday"), ("closed", "")):
+        response = await client.post(
+            f"/staff/referrals/{number}",
+            data={"csrf": csrf, "status": status, "note": note},
+            allow_redirects=False,
+        )
+        assert (response.status, response.headers["Location"]) == (
+            303,
+            f"/staff/referrals/{number}",
+        )
+    html = await page(client, f"/staff/referrals/{number}")
+    assert re.search(r"reviewer@qredits.nl · New → Contacted · <q>Called, will", html)
+    assert "Contacted → Closed" in html
+    with Session(database) as session:
+        changes = session.scalars(sa.select(ReferralChange)).all()
+    assert [(c.old_status, c.new_status) for c in changes] == [
+        ("new", "contacted"),
+        ("contacted", "closed"),
+    ]
+    assert "Sanne" not in await page(client, "/staff/referrals?status=new")
+
+
+async def test_the_admin_reads_referrals_masked_and_cannot_change_them(
+    client: TestClient, database: sa.engine.Engine
+) -> None:
+    csrf = await log_in(client, "admin@example.org")
+    number = referral_id(database, QREDITS_REFERRAL)
+    html = await page(client, f"/staff/referrals/{number}")
+    assert "Sanne" not in html and "+3168" not in html and "[phone]" in html
+    response = await client.post(
+        f"/staff/referrals/{number}",
+        data={"csrf": csrf, "status": "closed"},
+        allow_redirects=False,
+    )
+    assert response.status == 404
+
+
+async def test_the_export_is_the_filtered_list_redacted_and_audited(
+    client: TestClient, database: sa.engine.Engine
+) -> None:
+    await log_in(client, "reviewer@qredits.nl")
+    response = await client.get("/staff/conversations.csv?language=nl")
+    assert response.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO((await response.read()).decode("utf-8-sig"))))
+    assert rows[0][0] == "Conversation"
+    by_id = {row[0]: row for row in rows[1:]}
+    assert set(by_id) == {QREDITS_PHONE, QREDITS_REFERRAL}
+    assert "[phone]" in by_id[QREDITS_PHONE][-1]
+    assert "12345678" not in by_id[QREDITS_PHONE][-1]
+    assert by_id[QREDITS_PHONE][5] == "yes"  # the camel question was not answered
+    assert "Sanne Bakker" in by_id[QREDITS_REFERRAL][-1]  # consented to Qredits
+    with Session(database) as session:
+        entry = session.scalars(sa.select(AuditEntry)).one()
+    assert (entry.action, entry.target) == ("export", "language=nl")
+
+
+async def test_insight_counts_conversations_and_lists_unanswered_questions(
+    client: TestClient,
+) -> None:
+    await log_in(client, "admin@example.org")
+    html = await page(client, "/staff/insight")
+    assert "4 conversations" in html
+    assert "could not answer something in 50.0 %" in html
+    assert "wat kost een kameel" in html
+    assert "a.b@example.com" not in html and "[e-mail]" in html
+    assert html.count("<rect") == 1  # every conversation started today
+    await log_in(client, "reviewer@qredits.nl")
+    html = await page(client, "/staff/insight")
+    assert "2 conversations" in html and "wat kost een kameel" in html
+    assert "script" not in html.split("<h2>")[-1]  # microStart's question is not here
+
+
+async def test_the_audit_log_is_for_the_admin(client: TestClient) -> None:
+    await log_in(client, "reviewer@qredits.nl")
+    await page(client, f"/staff/conversations/{QREDITS_PHONE}")
+    await page(client, "/staff/audit", status=403)
+    await log_in(client, "admin@example.org")
+    html = await page(client, "/staff/audit")
+    assert "reviewer@qredits.nl" in html and QREDITS_PHONE in html
