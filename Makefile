@@ -5,7 +5,10 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 3
 export RASA_TELEMETRY_ENABLED := false
 LANGS := $(notdir $(patsubst %/,%,$(wildcard locales/*/)))
-CATALOGS := $(foreach l,$(LANGS),locales/$(l)/LC_MESSAGES/messages.mo)
+# The staff pages speak English (their message ids) and these.
+STAFF_LANGS := fr nl fi it
+CATALOGS := $(foreach l,$(LANGS),locales/$(l)/LC_MESSAGES/messages.mo) \
+  $(foreach l,$(STAFF_LANGS),locales/$(l)/LC_MESSAGES/portal.mo)
 
 .PHONY: install run shell test lint unit e2e browser validate model stories eval bench extract clean
 
@@ -17,6 +20,9 @@ $(VENV)/.installed: requirements.txt scripts/setup_venv.sh bot/web/package-lock.
 
 locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po | $(VENV)/.installed
 	$(VENV)/bin/pybabel compile --statistics -d locales -D messages -l $* >/dev/null
+
+locales/%/LC_MESSAGES/portal.mo: locales/%/LC_MESSAGES/portal.po | $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --statistics -d locales -D portal -l $* >/dev/null
 
 run: install
 	$(PY) -m bot.run
@@ -59,6 +65,7 @@ bench: model browser
 	$(PY) scripts/bench_nlu.py
 	$(PY) scripts/bench.py
 	$(PY) scripts/bench_widget.py
+	$(PY) scripts/bench_portal.py
 
 # Translators: extract new message ids, merge them into every catalog, then translate.
 extract: install
@@ -66,6 +73,10 @@ extract: install
 	  -o locales/messages.pot .
 	for l in $(LANGS); do $(VENV)/bin/pybabel update -i locales/messages.pot \
 	  -d locales -D messages -l $$l --no-fuzzy-matching; done
+	$(VENV)/bin/pybabel extract -F babel-portal.cfg --no-default-keywords -k S_ -k _ \
+	  -k gettext -k ngettext:1,2 --no-location --sort-output -o locales/portal.pot .
+	for l in $(STAFF_LANGS); do $(VENV)/bin/pybabel update -i locales/portal.pot \
+	  -d locales -D portal -l $$l --no-fuzzy-matching; done
 
 clean:
 	rm -rf models var/results

@@ -101,7 +101,7 @@ def staff_templates(language: str) -> Environment:
     return environment
 
 
-def gettext(language: str, message_id: str, **values: object) -> str:
+def staff_text(language: str, message_id: str, **values: object) -> str:
     """A staff text in ``language``, its ``%(name)s`` fields filled."""
     text = staff_translations(language).gettext(message_id)
     return text % values if values else text
@@ -168,7 +168,7 @@ def refusal(
     request: web.Request, error: type[web.HTTPException], message: str, **values: object
 ) -> web.HTTPException:
     """An HTTP error whose body is a staff page saying ``message`` (translated)."""
-    text = gettext(staff_language(request), message, **values)
+    text = staff_text(staff_language(request), message, **values)
     body = render_page(request, "staff_message.html", message=text)
     return error(text=body, content_type="text/html")
 
@@ -231,7 +231,7 @@ def login_page(
 ) -> web.Response:
     """The login form (its token reused while the cookie lasts)."""
     token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
-    message = gettext(staff_language(request), error) if error else None
+    message = staff_text(staff_language(request), error) if error else None
     response = staff_page(
         request, "staff_login.html", status=status, error=message, csrf=token
     )

@@ -164,15 +164,15 @@ def prepare_events(engine: sa.engine.Engine) -> bool:
     return True
 
 
-def _unanswered(conversation_id: sa.sql.ColumnElement) -> sa.sql.ColumnElement:
-    return (
-        sa.select(sa.literal(1))
-        .where(
-            events.c.intent_name.in_(UNANSWERED_INTENTS),
-            events.c.sender_id == conversation_id,
-        )
-        .exists()
-    )
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time())
+
+
+# The filters are IN (subquery) conditions: SQLite and PostgreSQL read each subquery
+# once (from its index) instead of probing it for every conversation.
+UNANSWERED = sa.select(events.c.sender_id).where(
+    events.c.intent_name.in_(UNANSWERED_INTENTS)
+)
 
 
 def _conditions(
@@ -182,31 +182,32 @@ def _conditions(
     chosen: list[sa.sql.ColumnElement] = []
     if organisation_id is not None or filters.topic is not None:
         route = routes.alias("route")  # not the outer query's routes (per topic)
-        routed = [route.c.conversation_id == conversations.c.conversation_id]
+        routed = sa.select(route.c.conversation_id)
         if organisation_id is not None:
-            routed.append(route.c.organisation_id == organisation_id)
+            routed = routed.where(route.c.organisation_id == organisation_id)
         if filters.topic is not None:
-            routed.append(route.c.topic == filters.topic)
-        chosen.append(sa.select(sa.literal(1)).where(*routed).exists())
+            routed = routed.where(route.c.topic == filters.topic)
+        if filters.since is not None:  # routed no earlier than the conversation began
+            routed = routed.where(route.c.routed_at >= _day_start(filters.since))
+        chosen.append(conversations.c.conversation_id.in_(routed))
     if filters.since is not None:
-        chosen.append(
-            conversations.c.started_at
-            >= datetime.combine(filters.since, datetime.min.time())
-        )
+        chosen.append(conversations.c.started_at >= _day_start(filters.since))
     if filters.until is not None:
-        end = datetime.combine(filters.until + timedelta(days=1), datetime.min.time())
+        end = _day_start(filters.until + timedelta(days=1))
         chosen.append(conversations.c.started_at < end)
     if filters.language is not None:
         chosen.append(conversations.c.language == filters.language)
     if filters.unanswered:
         chosen.append(
-            _unanswered(conversations.c.conversation_id) if has_events else sa.false()
+            conversations.c.conversation_id.in_(UNANSWERED)
+            if has_events
+            else sa.false()
         )
     if filters.with_referral:
-        referred = [referrals.c.conversation_id == conversations.c.conversation_id]
+        referred = sa.select(referrals.c.conversation_id)
         if organisation_id is not None:
-            referred.append(referrals.c.organisation_id == organisation_id)
-        chosen.append(sa.select(sa.literal(1)).where(*referred).exists())
+            referred = referred.where(referrals.c.organisation_id == organisation_id)
+        chosen.append(conversations.c.conversation_id.in_(referred))
     return chosen
 
 
@@ -453,59 +454,51 @@ def insight(
 ) -> Insight:
     """Conversations per day, language and topic; what could not be answered."""
     where = _conditions(organisation_id, filters, has_events)
+    in_scope = sa.select(conversations.c.conversation_id).where(*where)
     count = sa.func.count()
-    total = session.scalar(sa.select(count).select_from(conversations).where(*where))
     day = sa.func.date(conversations.c.started_at)
-    per_day = [
-        (str(value)[:10], number)
-        for value, number in session.execute(
-            sa.select(day, count).where(*where).group_by(day).order_by(day)
-        )
-    ]
-    per_language = session.execute(
-        sa.select(conversations.c.language, count)
+    days: dict[str, int] = {}
+    languages: dict[str, int] = {}
+    for value, language, number in session.execute(
+        sa.select(day, conversations.c.language, count)
         .where(*where)
-        .group_by(conversations.c.language)
-        .order_by(count.desc())
-    ).all()
-    topic_where = [routes.c.conversation_id == conversations.c.conversation_id, *where]
+        .group_by(day, conversations.c.language)
+    ):
+        days[str(value)[:10]] = days.get(str(value)[:10], 0) + number
+        languages[language] = languages.get(language, 0) + number
+    topic_count = sa.func.count(sa.distinct(routes.c.conversation_id))
+    per_topic = sa.select(routes.c.topic, topic_count).where(
+        routes.c.conversation_id.in_(in_scope)
+    )
     if organisation_id is not None:
-        topic_where.append(routes.c.organisation_id == organisation_id)
-    per_topic = session.execute(
-        sa.select(routes.c.topic, sa.func.count(sa.distinct(routes.c.conversation_id)))
-        .where(*topic_where)
-        .group_by(routes.c.topic)
-        .order_by(sa.func.count(sa.distinct(routes.c.conversation_id)).desc())
+        per_topic = per_topic.where(routes.c.organisation_id == organisation_id)
+    topics = session.execute(
+        per_topic.group_by(routes.c.topic).order_by(topic_count.desc())
     ).all()
     unanswered, questions = 0, []
     if has_events:
         unanswered = session.scalar(
-            sa.select(count)
-            .select_from(conversations)
-            .where(*where, _unanswered(conversations.c.conversation_id))
+            sa.select(count).where(
+                *where, conversations.c.conversation_id.in_(UNANSWERED)
+            )
         )
         text = sa.func.lower(sa.func.trim(_event_text(session)))
         questions = session.execute(
             sa.select(text, count)
-            .select_from(
-                events.join(
-                    conversations, events.c.sender_id == conversations.c.conversation_id
-                )
-            )
             .where(
                 events.c.intent_name.in_(UNANSWERED_INTENTS),
                 events.c.type_name == "user",
-                *where,
+                events.c.sender_id.in_(in_scope),
             )
             .group_by(text)
             .order_by(count.desc(), text)
             .limit(TOP_QUESTIONS)
         ).all()
     return Insight(
-        total=total,
+        total=sum(days.values()),
         unanswered=unanswered,
-        per_day=per_day,
-        per_language=[tuple(row) for row in per_language],
-        per_topic=[tuple(row) for row in per_topic],
+        per_day=sorted(days.items()),
+        per_language=sorted(languages.items(), key=lambda item: -item[1]),
+        per_topic=[tuple(row) for row in topics],
         questions=[tuple(row) for row in questions if row[0]],
     )

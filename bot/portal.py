@@ -14,6 +14,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -25,11 +26,11 @@ from bot.auth import (
     Staff,
     check_csrf,
     engine,
-    gettext,
     refusal,
     signed_in,
     staff_language,
     staff_page,
+    staff_text,
 )
 from bot.conversations import (
     INSIGHT_DAYS,
@@ -80,8 +81,9 @@ def audit(session: Session, staff: Staff, action: str, target: str) -> None:
     )
 
 
+@cache
 def partner_names() -> dict[str, str]:
-    """Organisation id → its name."""
+    """Organisation id → its name (read once: the knowledge files do not change)."""
     return {
         organisation_id: organisation.name
         for organisation_id, organisation in load_knowledge().organisations.items()
@@ -90,7 +92,7 @@ def partner_names() -> dict[str, str]:
 
 def labels_in(language: str) -> dict[str, str]:
     """The masks ("[phone]", …) in the staff member's language."""
-    return {kind: gettext(language, label) for kind, label in LABELS.items()}
+    return {kind: staff_text(language, label) for kind, label in LABELS.items()}
 
 
 def filters_of(request: web.Request, default_days: int | None = None) -> Filters:
@@ -225,7 +227,7 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
         S_("What the user wrote"),
     ]
     await response.write(
-        "\ufeff".encode() + csv_line([gettext(language, text) for text in header])
+        "\ufeff".encode() + csv_line([staff_text(language, text) for text in header])
     )
 
     def batch(number: int) -> list[list[str]]:
@@ -256,7 +258,7 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
                         row.language,
                         " ".join(row.topics),
                         " ".join(row.organisations),
-                        gettext(language, S_("yes") if row.unanswered else S_("no")),
+                        staff_text(language, S_("yes") if row.unanswered else S_("no")),
                         row.referral_status or "",
                         " | ".join(texts),
                     ]

@@ -27,7 +27,10 @@ LABELS = {
 }
 PHONE_REGIONS = ("BE", "NL", "FI", "IT")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b", re.I)
+# Country, check digits, then groups of four; an account number ends in a digit.
+IBAN = re.compile(
+    r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?<=\d)\b", re.I
+)
 ID_NUMBERS = re.compile(
     r"\b\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]\b"  # Finnish personal identity code
     r"|\b[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z]\b"  # Italian codice fiscale

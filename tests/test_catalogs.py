@@ -1,5 +1,6 @@
 """Every reply exists in every supported language, with intact placeholders."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,52 @@ def test_translations_keep_their_placeholders(language: str) -> None:
         if m.id and m.string and placeholders(m.id) != placeholders(m.string)
     ]
     assert broken == []
+
+
+STAFF_LANGUAGES = ["fr", "nl", "fi", "it"]
+STAFF_KEYWORDS = {"S_": None, "_": None, "gettext": None, "ngettext": (1, 2)}
+PERCENT_FIELD = re.compile(r"%\((\w+)\)s|%%")
+
+
+def staff_message_ids_in_code() -> set[str]:
+    with (ROOT / "babel-portal.cfg").open() as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    found = set()
+    for _, _, message, _, _ in extract_from_dir(
+        str(ROOT), method_map, options_map, keywords=STAFF_KEYWORDS
+    ):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    return {message for message in found if isinstance(message, str)}
+
+
+def test_staff_template_has_every_text_of_the_staff_pages() -> None:
+    template = {m.id for m in read_catalog(LOCALES_DIR / "portal.pot") if m.id}
+    singular = {i[0] if isinstance(i, tuple) else i for i in template}
+    assert singular == staff_message_ids_in_code(), "run `make extract` and translate"
+
+
+@pytest.mark.parametrize("language", STAFF_LANGUAGES)
+def test_every_staff_text_is_translated_with_its_fields(language: str) -> None:
+    path = LOCALES_DIR / language / "LC_MESSAGES" / "portal.po"
+    catalog = {m.id: m for m in read_catalog(path) if m.id}
+    template = [m.id for m in read_catalog(LOCALES_DIR / "portal.pot") if m.id]
+    missing = [
+        i
+        for i in template
+        if i not in catalog
+        or not all(catalog[i].string if isinstance(catalog[i].string, tuple)
+                   else [catalog[i].string])
+    ]  # fmt: skip
+    assert missing == [], f"{language}: untranslated {missing}"
+    assert [i for i in template if catalog[i].fuzzy] == []
+    for message_id, message in catalog.items():
+        ids = message_id if isinstance(message_id, tuple) else (message_id,)
+        strings = (
+            message.string if isinstance(message.string, tuple) else (message.string,)
+        )
+        expected = sorted(PERCENT_FIELD.findall(ids[-1]))
+        for string in strings:
+            assert sorted(PERCENT_FIELD.findall(string)) == expected, (
+                message_id,
+                string,
+            )

@@ -506,3 +506,28 @@ async def test_the_audit_log_is_for_the_admin(client: TestClient) -> None:
     await log_in(client, "admin@example.org")
     html = await page(client, "/staff/audit")
     assert "reviewer@qredits.nl" in html and QREDITS_PHONE in html
+
+
+async def test_staff_pages_speak_the_browsers_language_or_the_chosen_one(
+    client: TestClient,
+) -> None:
+    response = await client.get(
+        "/staff/login", headers={"Accept-Language": "fr-BE,fr;q=0.9,en;q=0.5"}
+    )
+    html = await response.text()
+    assert '<html lang="fr"' in html and "Se connecter" in html
+    assert ">Log in<" not in html
+    html = await page(client, "/staff/login?lang=fi")  # chosen, then remembered
+    assert '<html lang="fi"' in html and "Kirjaudu sisään" in html
+    html = await page(client, "/staff/login")
+    assert '<html lang="fi"' in html
+    html = await page(client, "/staff/login?lang=xx")  # not a staff language: ignored
+    assert '<html lang="fi"' in html
+
+
+async def test_masks_and_messages_follow_the_staff_language(client: TestClient) -> None:
+    await log_in(client, "reviewer@qredits.nl")
+    html = await page(client, f"/staff/conversations/{QREDITS_PHONE}?lang=it")
+    assert "[telefono]" in html and "[phone]" not in html
+    html = await page(client, "/staff/conversations?lang=nl&language=xx", status=400)
+    assert "xx" in html and '<html lang="nl"' in html

@@ -36,9 +36,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("routed_conversations", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_routed_conversations_started_at"),
-            ["started_at"],
-            unique=False,
+            "ix_routed_conversations_started", ["started_at", "language"], unique=False
         )
 
     op.create_table(
@@ -96,7 +94,7 @@ def upgrade() -> None:
     with op.batch_alter_table("routes", schema=None) as batch_op:
         batch_op.create_index(
             "ix_routes_organisation_routed",
-            ["organisation_id", "routed_at"],
+            ["organisation_id", "routed_at", "conversation_id"],
             unique=False,
         )
 
@@ -144,7 +142,7 @@ def downgrade() -> None:
 
     op.drop_table("audit_log")
     with op.batch_alter_table("routed_conversations", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_routed_conversations_started_at"))
+        batch_op.drop_index("ix_routed_conversations_started")
 
     op.drop_table("routed_conversations")
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
