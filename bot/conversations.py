@@ -48,6 +48,7 @@ TOPIC_LABELS = {
     "recognition_duration": S_("Recognition duration"),
     "job_coaching": S_("Job coaching"),
     "family_support": S_("Family support"),
+    "bank_account": S_("Bank account"),
     "general": S_("Talk to a person"),
 }
 REFERRAL_STATUSES = {

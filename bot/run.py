@@ -16,8 +16,9 @@ import urllib.request
 from dataclasses import dataclass
 
 from bot import settings
+from bot.conversations import prepare_events
 from bot.model import ensure_model
-from bot.records import migrate
+from bot.records import engine_for, migrate
 
 STARTUP_TIMEOUT_SECONDS = 300
 
@@ -164,6 +165,8 @@ def main() -> int:
     try:
         print("Starting the assistant...", flush=True)
         start(all_services)
+        # Rasa has created its events table by now: the portal's index on it.
+        prepare_events(engine_for(settings.DATABASE_URL))
         rest = f"http://{settings.HOST}:{settings.RASA_PORT}/webhooks/rest/webhook"
         demo = f"http://{settings.HOST}:{settings.WEB_PORT}/"
         print(
@@ -175,6 +178,8 @@ def main() -> int:
             f"  curl -s {rest} -H 'Content-Type: application/json' "
             '-d \'{"sender": "me", "message": "Bonjour, je veux un microcrédit"}\'\n'
             "  or chat in the terminal instead: make shell\n"
+            f"Staff pages (desks, partners): http://{settings.HOST}:{settings.WEB_PORT}"
+            "/staff/login\n"
             f"Conversations are stored in {settings.DATABASE_URL}\n"
             "Press Ctrl-C to stop.",
             flush=True,

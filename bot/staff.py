@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session
 from bot import settings
 from bot.auth import (
     ROLES,
-    S_,
     add_auth_routes,
     check_csrf,
     create_account,
@@ -39,6 +38,7 @@ from bot.auth import (
     signed_in,
     staff_page,
 )
+from bot.conversations import TOPIC_LABELS
 from bot.i18n import N_, render
 from bot.knowledge.loading import load_knowledge
 from bot.languages import (
@@ -65,15 +65,8 @@ LINK_EXPIRED = N_(
     "This link has expired or was already used. You can still ask the assistant "
     "your questions here."
 )
-TOPIC_NAMES = {
-    "job_coaching": S_("Job coaching"),
-    "family_support": S_("Family support"),
-    "microloan": S_("Microloan"),
-    "business_training": S_("Business training"),
-    "start_business": S_("Starting a business"),
-    "qualification_recognition": S_("Diploma recognition"),
-    "bank_account": S_("Bank account"),
-}
+# What a desk can start a visitor on (the widget's topics).
+HANDOFF_TOPICS = {topic: TOPIC_LABELS[topic] for topic in TOPIC_PAYLOADS}
 
 
 @cache
@@ -116,7 +109,7 @@ async def dashboard(request: web.Request) -> web.Response:
         opened=opened,
         languages=[(code, NATIVE_NAMES[code]) for code in SUPPORTED_LANGUAGES],
         cities=city_choices(),
-        topics=TOPIC_NAMES,
+        topics=HANDOFF_TOPICS,
     )
 
 
@@ -158,11 +151,13 @@ async def show_handoff(request: web.Request) -> web.Response:
         link = visitor_link(request, handoff.token)
         language = handoff.language
         expires = format_expiry(handoff.expires_at, language)
-        return visitor_page(
+        return staff_page(
+            request,
             "handoff.html",
+            staff=staff,
             link=link,
             qr=segno.make(link, error="m").svg_inline(scale=6, title=link),
-            language=language,
+            card_language=language,
             direction="rtl" if language in RIGHT_TO_LEFT else "ltr",
             title=render(CARD_TITLE, language, {}),
             text=render(CARD_TEXT, language, {"expires": expires}),
