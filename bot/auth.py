@@ -23,6 +23,7 @@ from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from babel.dates import format_datetime
+from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
@@ -138,6 +139,10 @@ def render_page(request: web.Request, name: str, **values: object) -> str:
             language=language,
             language_links=links,
             moment=lambda value: format_moment(value, language) if value else "",
+            number=lambda value: format_decimal(value, locale=language),
+            percent=lambda share: format_percent(
+                round(share, 3), locale=language, decimal_quantization=False
+            ),
             **values,
         )
     )

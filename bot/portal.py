@@ -191,6 +191,7 @@ async def transcript_page(request: web.Request) -> web.Response:
         labels=LABELS,
         topics=TOPIC_LABELS,
         partners=partner_names(),
+        native_names=NATIVE_NAMES,
     )
 
 
