@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -56,7 +56,7 @@ REFERRAL_STATUSES = {
     "contacted": S_("Contacted"),
     "closed": S_("Closed"),
 }
-EVENT_INDEX = "ix_events_intent_sender"
+EVENT_INDEX = "ix_events_intent_time"
 _indexed_databases: set[str] = set()
 
 conversations = RoutedConversation.__table__
@@ -146,8 +146,8 @@ def parse_filters(query: Mapping[str, str], default_days: int | None = None) -> 
 def prepare_events(engine: sa.engine.Engine) -> bool:
     """Whether Rasa's events table exists; adds the portal's index to it once.
 
-    The index (intent, conversation) finds a conversation's unanswered messages and
-    every unanswered message without reading the rest of the events.
+    The index (intent, time, conversation) finds the unanswered messages of a period,
+    and the conversations that have one, without reading the rest of the events.
     """
     key = str(engine.url)
     if key in _indexed_databases:
@@ -158,7 +158,7 @@ def prepare_events(engine: sa.engine.Engine) -> bool:
         connection.execute(
             sa.text(
                 f"CREATE INDEX IF NOT EXISTS {EVENT_INDEX}"
-                " ON events (intent_name, sender_id)"
+                " ON events (intent_name, timestamp, sender_id)"
             )
         )
     _indexed_databases.add(key)
@@ -450,56 +450,127 @@ def _event_text(session: Session) -> sa.sql.ColumnElement:
     return sa.func.json_extract(events.c.data, "$.text")
 
 
-def insight(
-    session: Session, organisation_id: str | None, filters: Filters, has_events: bool
-) -> Insight:
-    """Conversations per day, language and topic; what could not be answered."""
-    where = _conditions(organisation_id, filters, has_events)
-    in_scope = sa.select(conversations.c.conversation_id).where(*where)
-    count = sa.func.count()
-    day = sa.func.date(conversations.c.started_at)
-    days: dict[str, int] = {}
-    languages: dict[str, int] = {}
-    for value, language, number in session.execute(
-        sa.select(day, conversations.c.language, count)
-        .where(*where)
-        .group_by(day, conversations.c.language)
-    ):
-        days[str(value)[:10]] = days.get(str(value)[:10], 0) + number
-        languages[language] = languages.get(language, 0) + number
-    topic_count = sa.func.count(sa.distinct(routes.c.conversation_id))
-    per_topic = sa.select(routes.c.topic, topic_count).where(
-        routes.c.conversation_id.in_(in_scope)
-    )
+def _per_topic(
+    organisation_id: str | None, filters: Filters, in_scope: sa.sql.Select
+) -> sa.sql.Select:
+    """Conversations per topic routed (to this partner) in the period.
+
+    Read from the routes alone (by the time each topic was routed) unless a filter
+    needs the conversation; a partner's routes are one per conversation and topic.
+    """
+    if organisation_id is None:
+        number = sa.func.count(sa.distinct(routes.c.conversation_id))
+    else:
+        number = sa.func.count()
+    chosen = sa.select(routes.c.topic, number)
     if organisation_id is not None:
-        per_topic = per_topic.where(routes.c.organisation_id == organisation_id)
-    topics = session.execute(
-        per_topic.group_by(routes.c.topic).order_by(topic_count.desc())
-    ).all()
-    unanswered, questions = 0, []
-    if has_events:
-        unanswered = session.scalar(
+        chosen = chosen.where(routes.c.organisation_id == organisation_id)
+    if filters.since is not None:
+        chosen = chosen.where(routes.c.routed_at >= _day_start(filters.since))
+    if filters.until is not None:
+        end = _day_start(filters.until + timedelta(days=1))
+        chosen = chosen.where(routes.c.routed_at < end)
+    if filters.language or filters.topic or filters.unanswered or filters.with_referral:
+        chosen = chosen.where(routes.c.conversation_id.in_(in_scope))
+    return chosen.group_by(routes.c.topic).order_by(number.desc())
+
+
+@dataclass(frozen=True)
+class InsightQuery:
+    """The insight page's figures for one scope: three independent reads.
+
+    Each takes its own session, so the page can run them at the same time (SQLite and
+    PostgreSQL both answer concurrent readers; the work is in the database, outside
+    Python's lock).
+    """
+
+    organisation_id: str | None
+    filters: Filters
+    has_events: bool
+
+    @property
+    def where(self) -> list[sa.sql.ColumnElement]:
+        """The conversations in scope."""
+        return _conditions(self.organisation_id, self.filters, self.has_events)
+
+    def per_day_and_language(self, session: Session) -> dict[tuple[str, str], int]:
+        """Conversations per (day, language)."""
+        day = sa.func.date(conversations.c.started_at)
+        return {
+            (str(value)[:10], language): number
+            for value, language, number in session.execute(
+                sa.select(day, conversations.c.language, sa.func.count())
+                .where(*self.where)
+                .group_by(day, conversations.c.language)
+            )
+        }
+
+    def per_topic(self, session: Session) -> list[tuple[str, int]]:
+        """Conversations per topic."""
+        in_scope = sa.select(conversations.c.conversation_id).where(*self.where)
+        chosen = _per_topic(self.organisation_id, self.filters, in_scope)
+        return [tuple(row) for row in session.execute(chosen)]
+
+    def unanswered(self, session: Session) -> tuple[int, list[tuple[str, int]]]:
+        """Conversations with an unanswered message; the most frequent such messages."""
+        if not self.has_events:
+            return 0, []
+        count = sa.func.count()
+        conversations_with_one = session.scalar(
             sa.select(count).where(
-                *where, conversations.c.conversation_id.in_(UNANSWERED)
+                *self.where, conversations.c.conversation_id.in_(UNANSWERED)
             )
         )
+        # From the (few) unanswered messages to their conversation, not the reverse.
+        asked_in_scope = (
+            sa.select(sa.literal(1))
+            .select_from(conversations)
+            .where(conversations.c.conversation_id == events.c.sender_id, *self.where)
+            .exists()
+        )
+        asked = [events.c.intent_name.in_(UNANSWERED_INTENTS)]
+        if self.filters.since is not None:  # not before the conversation began
+            start = _day_start(self.filters.since).replace(tzinfo=timezone.utc)
+            asked.append(events.c.timestamp >= start.timestamp())
         text = sa.func.lower(sa.func.trim(_event_text(session)))
         questions = session.execute(
             sa.select(text, count)
-            .where(
-                events.c.intent_name.in_(UNANSWERED_INTENTS),
-                events.c.type_name == "user",
-                events.c.sender_id.in_(in_scope),
-            )
+            .where(*asked, events.c.type_name == "user", asked_in_scope)
             .group_by(text)
             .order_by(count.desc(), text)
             .limit(TOP_QUESTIONS)
         ).all()
+        return conversations_with_one, [tuple(row) for row in questions if row[0]]
+
+
+def combine(
+    per_day_and_language: dict[tuple[str, str], int],
+    per_topic: list[tuple[str, int]],
+    unanswered: tuple[int, list[tuple[str, int]]],
+) -> Insight:
+    """The insight page's figures from its three reads."""
+    days: dict[str, int] = {}
+    languages: dict[str, int] = {}
+    for (day, language), number in per_day_and_language.items():
+        days[day] = days.get(day, 0) + number
+        languages[language] = languages.get(language, 0) + number
     return Insight(
         total=sum(days.values()),
-        unanswered=unanswered,
+        unanswered=unanswered[0],
         per_day=sorted(days.items()),
         per_language=sorted(languages.items(), key=lambda item: -item[1]),
-        per_topic=[tuple(row) for row in topics],
-        questions=[tuple(row) for row in questions if row[0]],
+        per_topic=per_topic,
+        questions=unanswered[1],
+    )
+
+
+def insight(
+    session: Session, organisation_id: str | None, filters: Filters, has_events: bool
+) -> Insight:
+    """Conversations per day, language and topic; what could not be answered."""
+    query = InsightQuery(organisation_id, filters, has_events)
+    return combine(
+        query.per_day_and_language(session),
+        query.per_topic(session),
+        query.unanswered(session),
     )

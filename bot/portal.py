@@ -40,12 +40,12 @@ from bot.conversations import (
     ConversationRow,
     FilterError,
     Filters,
-    Insight,
+    InsightQuery,
     Turn,
+    combine,
     consented,
     conversation_row,
     count_conversations,
-    insight,
     list_conversations,
     names_given,
     parse_filters,
@@ -291,11 +291,15 @@ async def insight_page(request: web.Request) -> web.Response:
     filters = filters_of(request, default_days=INSIGHT_DAYS)
     labels = labels_in(staff_language(request))
 
-    def load(session: Session) -> Insight:
-        has_events = prepare_events(session.get_bind())
-        return insight(session, staff.organisation_id, filters, has_events)
-
-    figures = await in_database(load)
+    has_events = await in_database(lambda session: prepare_events(session.get_bind()))
+    query = InsightQuery(staff.organisation_id, filters, has_events)
+    figures = combine(
+        *await asyncio.gather(
+            in_database(query.per_day_and_language),
+            in_database(query.per_topic),
+            in_database(query.unanswered),
+        )
+    )
     questions = [
         (redacted_text(text, labels), count) for text, count in figures.questions
     ]

@@ -107,6 +107,8 @@ class Route(Base):
             "routed_at",
             "conversation_id",
         ),
+        # Conversations per topic in a period (every partner).
+        sa.Index("ix_routes_topic", "topic", "routed_at", "conversation_id"),
     )
     id = sa.Column(sa.Integer, primary_key=True)
     conversation_id = sa.Column(

@@ -49,7 +49,7 @@ from bot.conversations import (
 from bot.records import engine_for, utcnow
 from bot.settings import ROOT
 
-GENERATOR_VERSION = "4"
+GENERATOR_VERSION = "5"
 PARTNERS = ["qredits", "microstart", "city-of-vantaa", "microlab", "permicro"]
 TOPICS = ["microloan", "loan_eligibility", "loan_terms", "business_training",
           "start_business", "job_coaching", "qualification_recognition"]  # fmt: skip
@@ -61,7 +61,8 @@ PORTAL_INDEXES = {
         "routes",
         "organisation_id, routed_at, conversation_id",
     ),
-    EVENT_INDEX: ("events", "intent_name, sender_id"),
+    "ix_routes_topic": ("routes", "topic, routed_at, conversation_id"),
+    EVENT_INDEX: ("events", "intent_name, timestamp, sender_id"),
 }
 PASSWORD = "benchmark password"
 PORT = 27000

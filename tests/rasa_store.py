@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,7 @@ class Conversation:
     sender_id: str
     turns: list[tuple[Said, list[str]]]
     slots: dict[str, str] = field(default_factory=dict)
-    start: float = 1_790_000_000.0
+    start: float = field(default_factory=lambda: time.time() - 3600)  # an hour ago
 
 
 async def save_conversations(database: Path, conversations: list[Conversation]) -> None:

@@ -97,6 +97,9 @@ def upgrade() -> None:
             ["organisation_id", "routed_at", "conversation_id"],
             unique=False,
         )
+        batch_op.create_index(
+            "ix_routes_topic", ["topic", "routed_at", "conversation_id"], unique=False
+        )
 
     with op.batch_alter_table("staff_accounts", schema=None) as batch_op:
         batch_op.add_column(
@@ -130,6 +133,7 @@ def downgrade() -> None:
         batch_op.drop_column("role")
 
     with op.batch_alter_table("routes", schema=None) as batch_op:
+        batch_op.drop_index("ix_routes_topic")
         batch_op.drop_index("ix_routes_organisation_routed")
 
     op.drop_table("routes")
