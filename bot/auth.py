@@ -323,6 +323,9 @@ async def login(request: web.Request) -> web.Response:
         account.locked_until = None
         if HASHER.check_needs_rehash(account.password_hash):
             account.password_hash = HASHER.hash(password)
+        session.execute(  # tidy: sessions past their expiry are of no use
+            sa.delete(StaffSession).where(StaffSession.expires_at < utcnow())
+        )
         staff_session = StaffSession(
             token=secrets.token_urlsafe(32),
             staff_id=account.id,

@@ -105,14 +105,23 @@ def filters_of(request: web.Request, default_days: int | None = None) -> Filters
         ) from None
 
 
-def filter_form_values() -> dict[str, object]:
-    """The choices of the filter form."""
-    return {
-        "languages": [(code, NATIVE_NAMES[code]) for code in SUPPORTED_LANGUAGES],
-        "topics": TOPIC_LABELS,
-        "partners": partner_names(),
-        "statuses": REFERRAL_STATUSES,
-    }
+def portal_page(
+    request: web.Request, template: str, staff: Staff, section: str, **values: object
+) -> web.Response:
+    """A portal page, with the names every portal template may show."""
+    return staff_page(
+        request,
+        template,
+        staff=staff,
+        page=section,
+        languages=[(code, NATIVE_NAMES[code]) for code in SUPPORTED_LANGUAGES],
+        native_names=NATIVE_NAMES,
+        topics=TOPIC_LABELS,
+        partners=partner_names(),
+        statuses=REFERRAL_STATUSES,
+        labels=LABELS,
+        **values,
+    )
 
 
 async def conversations_page(request: web.Request) -> web.Response:
@@ -128,16 +137,15 @@ async def conversations_page(request: web.Request) -> web.Response:
 
     total, rows = await in_database(load)
     pages = max(1, -(-total // PAGE_SIZE))
-    return staff_page(
+    return portal_page(
         request,
         "portal_conversations.html",
-        staff=staff,
-        page="conversations",
+        staff,
+        "conversations",
         filters=filters,
         total=total,
         pages=pages,
         rows=rows,
-        **filter_form_values(),
     )
 
 
@@ -179,19 +187,14 @@ async def transcript_page(request: web.Request) -> web.Response:
     if found is None:
         raise refusal(request, web.HTTPNotFound, S_("There is no such conversation."))
     row, turns, shared = found
-    return staff_page(
+    return portal_page(
         request,
         "portal_transcript.html",
-        staff=staff,
-        page="conversations",
+        staff,
+        "conversations",
         row=row,
         turns=turns,
         shared=shared,
-        statuses=REFERRAL_STATUSES,
-        labels=LABELS,
-        topics=TOPIC_LABELS,
-        partners=partner_names(),
-        native_names=NATIVE_NAMES,
     )
 
 
@@ -303,16 +306,15 @@ async def insight_page(request: web.Request) -> web.Response:
     questions = [
         (redacted_text(text, labels), count) for text, count in figures.questions
     ]
-    return staff_page(
+    return portal_page(
         request,
         "portal_insight.html",
-        staff=staff,
-        page="insight",
+        staff,
+        "insight",
         filters=filters,
         figures=figures,
         questions=questions,
         most_per_day=max((count for _, count in figures.per_day), default=0),
-        **filter_form_values(),
     )
 
 
@@ -341,20 +343,16 @@ async def referrals_page(request: web.Request) -> web.Response:
         return total, [shown_referral(staff, referral) for referral in found]
 
     total, referrals = await in_database(load)
-    return staff_page(
+    return portal_page(
         request,
         "portal_referrals.html",
-        staff=staff,
-        page="referrals",
+        staff,
+        "referrals",
         chosen_status=status,
-        statuses=REFERRAL_STATUSES,
         referrals=referrals,
         total=total,
         page_number=page_number,
         pages=max(1, -(-total // PAGE_SIZE)),
-        labels=LABELS,
-        topics=TOPIC_LABELS,
-        partners=partner_names(),
     )
 
 
@@ -420,18 +418,13 @@ async def referral_page(request: web.Request) -> web.Response:
     if found is None:
         raise refusal(request, web.HTTPNotFound, S_("There is no such referral."))
     referral, changes = found
-    return staff_page(
+    return portal_page(
         request,
         "portal_referral.html",
-        staff=staff,
-        page="referrals",
+        staff,
+        "referrals",
         referral=referral,
         changes=changes,
-        statuses=REFERRAL_STATUSES,
-        labels=LABELS,
-        topics=TOPIC_LABELS,
-        partners=partner_names(),
-        native_names=NATIVE_NAMES,
     )
 
 
@@ -473,11 +466,11 @@ async def audit_page(request: web.Request) -> web.Response:
             .limit(200)
         ).all()
 
-    return staff_page(
+    return portal_page(
         request,
         "portal_audit.html",
-        staff=staff,
-        page="audit",
+        staff,
+        "audit",
         entries=await in_database(load),
     )
 
