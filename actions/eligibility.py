@@ -27,6 +27,7 @@ from bot import settings
 from bot.i18n import translate
 from bot.knowledge.answers import compose_answer
 from bot.knowledge.storage import FactRow, OrganisationRow, route_to_partners
+from bot.records import engine_for, record_routes
 
 UNKNOWN = "unknown"
 STAGES = ("idea", "young", "established")
@@ -253,6 +254,11 @@ class ActionEligibilityResult(Action):
                 dispatcher.utter_message(response="utter_fit_no_place")
                 return reset + keep_stage
             self._explain(dispatcher, tracker, session, lender, place_id, language)
+            lender_id = lender.id
+        with Session(engine_for(settings.DATABASE_URL)) as session:
+            record_routes(
+                session, tracker.sender_id, language, "loan_eligibility", [lender_id]
+            )
         return reset + keep_stage
 
     def _explain(

@@ -15,6 +15,7 @@ from actions.knowledge import knowledge_base, named_a_place, user_place
 from actions.parsing import parse_amount, parse_duration_months
 from bot import settings
 from bot.knowledge.storage import FactRow, OrganisationRow, route_to_partners
+from bot.records import engine_for, record_routes
 
 MAX_MONTHS = 360
 # The eligibility check's business stages, and the rate key a lender publishes for each.
@@ -112,6 +113,11 @@ class ActionEstimateRepayment(Action):
                 dispatcher.utter_message(response="utter_no_partner_there")
                 return remember
             self._estimate(dispatcher, tracker, language, lenders[0])
+            lender_id = lenders[0].id
+        with Session(engine_for(settings.DATABASE_URL)) as session:
+            record_routes(
+                session, tracker.sender_id, language, "repayment", [lender_id]
+            )
         return remember
 
     def _estimate(

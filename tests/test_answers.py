@@ -15,6 +15,7 @@ from bot.knowledge.answers import UNCERTAIN, compose_answer, format_fact
 from bot.knowledge.loading import load_knowledge
 from bot.knowledge.storage import route_to_partners, store_knowledge
 from bot.languages import RIGHT_TO_LEFT, SUPPORTED_LANGUAGES
+from bot.records import Route, RoutedConversation, engine_for
 from tests.conftest import make_tracker
 
 KNOWLEDGE = load_knowledge()
@@ -224,3 +225,27 @@ async def test_a_partner_that_takes_referrals_offers_to_call_back() -> None:
         text="how much does recognition cost in Vantaa", intent="ask_recognition_cost"
     )
     assert recognition["buttons"] == []  # Opetushallitus takes no referrals
+
+
+@pytest.mark.usefixtures("knowledge_database")
+async def test_an_answer_records_which_partners_the_conversation_was_routed_to() -> (
+    None
+):
+    await answer(
+        text="how do I get my diploma recognised? I live in Brussels",
+        intent="ask_qualification_recognition",
+        slots={"language": "en"},
+    )
+    await answer(text="and job coaching in Brussels?", intent="ask_job_coaching")
+    with Session(engine_for(settings.DATABASE_URL)) as session:
+        routes = session.execute(
+            sa.select(Route.organisation_id, Route.topic).order_by(Route.id)
+        ).all()
+        conversation = session.get(RoutedConversation, "test-user")
+    assert sorted(routes) == sorted(
+        [
+            ("french-community-recognition", "qualification_recognition"),
+            ("naric-vlaanderen", "qualification_recognition"),
+        ]
+    )  # nobody covers job coaching in Brussels: no route
+    assert conversation.language == "en"
