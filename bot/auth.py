@@ -20,6 +20,7 @@ from functools import cache
 
 import sqlalchemy as sa
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from babel.dates import format_datetime
@@ -408,8 +409,33 @@ def create_account(
     return account
 
 
+# Staff pages show personal data: never cached, never framed by another site.
+STAFF_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+@web.middleware
+async def staff_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Adds STAFF_HEADERS to every response under /staff, errors included."""
+    if not request.path.startswith("/staff"):
+        return await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPException as error:
+        error.headers.update(STAFF_HEADERS)
+        raise
+    if not response.prepared:  # a streamed export set them before its first byte
+        response.headers.update(STAFF_HEADERS)
+    return response
+
+
 def add_auth_routes(app: web.Application) -> None:
-    """Login and logout."""
+    """Login and logout, and the staff pages' response headers."""
+    app.middlewares.append(staff_headers)
     app.router.add_get("/staff/login", login_form)
     app.router.add_post("/staff/login", login)
     app.router.add_post("/staff/logout", logout)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.auth import (
     S_,
+    STAFF_HEADERS,
     Staff,
     check_csrf,
     engine,
@@ -109,11 +110,19 @@ def portal_page(
     request: web.Request, template: str, staff: Staff, section: str, **values: object
 ) -> web.Response:
     """A portal page, with the names every portal template may show."""
+    with Session(engine()) as session:  # for the menu: the inbox's new referrals
+        waiting = [Referral.status == "new"]
+        if staff.organisation_id is not None:
+            waiting.append(Referral.organisation_id == staff.organisation_id)
+        new_referrals = session.scalar(
+            sa.select(sa.func.count(Referral.id)).where(*waiting)
+        )
     return staff_page(
         request,
         template,
         staff=staff,
         page=section,
+        new_referrals=new_referrals,
         languages=[(code, NATIVE_NAMES[code]) for code in SUPPORTED_LANGUAGES],
         native_names=NATIVE_NAMES,
         topics=TOPIC_LABELS,
@@ -217,6 +226,7 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
         headers={
             "Content-Type": "text/csv; charset=utf-8",
             "Content-Disposition": 'attachment; filename="conversations.csv"',
+            **STAFF_HEADERS,
         }
     )
     await response.prepare(request)

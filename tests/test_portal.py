@@ -427,6 +427,7 @@ async def test_a_referral_moves_from_new_to_contacted_to_closed_with_history(
     number = referral_id(database, QREDITS_REFERRAL)
     inbox = await page(client, "/staff/referrals?status=new")
     assert "Sanne Bakker" in inbox and "+31687654321" in inbox
+    assert '<span class="badge" title="New">1</span>' in inbox  # one new, in the menu
     for status, note in (("contacted", "Called, will come on Monday"), ("closed", "")):
         response = await client.post(
             f"/staff/referrals/{number}",
@@ -446,7 +447,8 @@ async def test_a_referral_moves_from_new_to_contacted_to_closed_with_history(
         ("new", "contacted"),
         ("contacted", "closed"),
     ]
-    assert "Sanne" not in await page(client, "/staff/referrals?status=new")
+    inbox = await page(client, "/staff/referrals?status=new")
+    assert "Sanne" not in inbox and 'class="badge"' not in inbox
 
 
 async def test_the_admin_reads_referrals_masked_and_cannot_change_them(
@@ -531,3 +533,15 @@ async def test_masks_and_messages_follow_the_staff_language(client: TestClient) 
     assert "[telefono]" in html and "[phone]" not in html
     html = await page(client, "/staff/conversations?lang=nl&language=xx", status=400)
     assert "xx" in html and '<html lang="nl"' in html
+
+
+async def test_pages_with_personal_data_are_not_cached_or_framed(
+    client: TestClient,
+) -> None:
+    await log_in(client, "reviewer@qredits.nl")
+    for path in (f"/staff/conversations/{QREDITS_PHONE}", "/staff/conversations.csv"):
+        response = await client.get(path)
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["X-Frame-Options"] == "DENY"
+    missing = await client.get("/staff/conversations/nothing-here")
+    assert (missing.status, missing.headers["Cache-Control"]) == (404, "no-store")
