@@ -23,13 +23,18 @@ from actions.referral import (
 )
 from bot import privacy, settings
 from bot.records import (
+    RASA_EVENTS,
     Base,
     ErasureRequest,
     Referral,
+    ReferralChange,
+    Route,
+    RoutedConversation,
     engine_for,
     migrate,
     utcnow,
 )
+from bot.referrals import change_referral
 from tests.conftest import make_tracker
 
 
@@ -206,15 +211,6 @@ async def test_without_consent_nothing_is_stored(database: str, consent: str) ->
         )
 
 
-EVENTS = sa.table(
-    "events",
-    sa.column("sender_id", sa.String),
-    sa.column("type_name", sa.String),
-    sa.column("timestamp", sa.Float),
-    sa.column("data", sa.Text),
-)
-
-
 def rasa_events(url: str, rows: list[tuple[str, float]]) -> sa.engine.Engine:
     """Rasa's events table, as its SQL tracker store makes it, with some rows."""
     engine = engine_for(url)
@@ -223,12 +219,12 @@ def rasa_events(url: str, rows: list[tuple[str, float]]) -> sa.engine.Engine:
             sa.text(
                 "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, "
                 "sender_id VARCHAR(255), type_name VARCHAR(255), timestamp FLOAT, "
-                "data TEXT)"
+                "intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
             )
         )
         for sender, timestamp in rows:
             connection.execute(
-                sa.insert(EVENTS).values(
+                sa.insert(RASA_EVENTS).values(
                     sender_id=sender,
                     type_name="user",
                     timestamp=timestamp,
@@ -240,7 +236,7 @@ def rasa_events(url: str, rows: list[tuple[str, float]]) -> sa.engine.Engine:
 
 def senders(engine: sa.engine.Engine) -> list[str]:
     with engine.connect() as connection:
-        return sorted(set(connection.scalars(sa.select(EVENTS.c.sender_id))))
+        return sorted(set(connection.scalars(sa.select(RASA_EVENTS.c.sender_id))))
 
 
 async def test_delete_my_data_leaves_nothing_of_the_user(
@@ -248,11 +244,20 @@ async def test_delete_my_data_leaves_nothing_of_the_user(
 ) -> None:
     now = time.time()
     engine = rasa_events(database, [("test-user", now), ("someone-else", now)])
-    await submit()
+    await submit()  # a referral, and its route
+    with Session(engine) as session, session.begin():
+        referral = session.scalars(sa.select(Referral)).one()
+        assert session.scalars(sa.select(Route.organisation_id)).all() == [
+            referral.organisation_id
+        ]
+        change_referral(session, referral, staff_id=1, status="contacted", note="ok")
     dispatcher = CollectingDispatcher()
     await ActionDeleteMyData().run(dispatcher, make_tracker(intent="affirm"), {})
     assert dispatcher.messages[0]["response"] == "utter_data_deleted"
     assert stored(database) == []  # referrals at once
+    with Session(engine) as session:  # their history, and where we routed them
+        for table in (ReferralChange, Route, RoutedConversation):
+            assert session.scalars(sa.select(table)).all() == []
     monkeypatch.setattr(privacy, "SETTLE_SECONDS", 0)  # the turn is saved
     assert privacy.process_erasure_requests(engine) == 1
     assert senders(engine) == ["someone-else"]
