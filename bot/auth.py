@@ -14,6 +14,7 @@ The pages speak English, French, Dutch, Finnish or Italian (the ``portal`` catal
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -31,7 +32,8 @@ from sqlalchemy.orm import Session
 
 from bot import settings
 from bot.i18n import LOCALES_DIR
-from bot.knowledge.loading import load_knowledge
+from bot.knowledge.loading import shipped_knowledge
+from bot.languages import accepted_languages
 from bot.records import LoginAttempt, StaffAccount, StaffSession, engine_for, utcnow
 
 COOKIE = "staff_session"
@@ -90,8 +92,12 @@ def staff_translations(language: str) -> NullTranslations:
 
 
 @cache
-def staff_templates(language: str) -> Environment:
-    """Jinja templates whose ``_()`` and ``{% trans %}`` speak ``language``."""
+def templates(language: str) -> Environment:
+    """Jinja templates whose ``_()`` and ``{% trans %}`` speak ``language``.
+
+    Those are the staff pages' texts; a visitor's page passes in its texts already
+    rendered in the visitor's language (``bot.i18n.render``).
+    """
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(["html"]),
@@ -114,15 +120,12 @@ def staff_language(request: web.Request) -> str:
     for choice in (request.query.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
         if choice in STAFF_LANGUAGES:
             return choice
-    for part in request.headers.get("Accept-Language", "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in STAFF_LANGUAGES:
-            return code
-    return "en"
+    accepted = accepted_languages(request.headers.get("Accept-Language", ""))
+    return next((code for code in accepted if code in STAFF_LANGUAGES), "en")
 
 
 def format_moment(moment: object, language: str) -> str:
-    """A stored UTC time for the staff member's locale."""
+    """A stored UTC time (naive) for a locale, marked UTC."""
     return format_datetime(moment, "short", tzinfo=None, locale=language) + " UTC"
 
 
@@ -134,7 +137,7 @@ def render_page(request: web.Request, name: str, **values: object) -> str:
         for code, native in STAFF_LANGUAGES.items()
     ]
     return (
-        staff_templates(language)
+        templates(language)
         .get_template(name)
         .render(
             language=language,
@@ -211,9 +214,11 @@ def signed_in(request: web.Request, *roles: str) -> Staff:
         )
 
 
-def check_csrf(request: web.Request, form: object, expected: str | None) -> None:
+def check_csrf(
+    request: web.Request, form: Mapping[str, object], expected: str | None
+) -> None:
     """403 unless the form's ``csrf`` field is the expected token."""
-    sent = str(form.get("csrf", "")) if hasattr(form, "get") else ""
+    sent = str(form.get("csrf", ""))
     if not expected or not secrets.compare_digest(sent, expected):
         raise refusal(
             request,
@@ -392,7 +397,7 @@ def create_account(
     if role == "admin":
         organisation = desk = None
     else:
-        known = load_knowledge().organisations
+        known = shipped_knowledge().organisations
         if organisation not in known:
             raise ValueError(f"Unknown organisation {organisation!r}: {sorted(known)}")
         if role == "desk" and not desk:

@@ -77,6 +77,12 @@ def normalise_language(value: object) -> str | None:
     return code if code in SUPPORTED_LANGUAGES else None
 
 
+def accepted_languages(header: str) -> list[str]:
+    """The supported languages of an Accept-Language header, in its order."""
+    codes = (normalise_language(part.split(";")[0]) for part in header.split(","))
+    return list(dict.fromkeys(code for code in codes if code))
+
+
 def count_letters(text: str) -> int:
     """Letters in any script; digits, emoji and punctuation do not count."""
     return sum(1 for char in text if unicodedata.category(char).startswith("L"))

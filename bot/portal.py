@@ -14,7 +14,6 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import cache
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -54,7 +53,7 @@ from bot.conversations import (
     transcript,
     user_messages,
 )
-from bot.knowledge.loading import load_knowledge
+from bot.knowledge.loading import shipped_knowledge
 from bot.languages import NATIVE_NAMES, SUPPORTED_LANGUAGES
 from bot.records import AuditEntry, Referral, StaffAccount, utcnow
 from bot.redaction import LABELS, Segment, redact, redacted_text
@@ -82,12 +81,11 @@ def audit(session: Session, staff: Staff, action: str, target: str) -> None:
     )
 
 
-@cache
 def partner_names() -> dict[str, str]:
-    """Organisation id → its name (read once: the knowledge files do not change)."""
+    """Organisation id → its name."""
     return {
         organisation_id: organisation.name
-        for organisation_id, organisation in load_knowledge().organisations.items()
+        for organisation_id, organisation in shipped_knowledge().organisations.items()
     }
 
 

@@ -18,44 +18,42 @@ import getpass
 import os
 import secrets
 import sys
-from datetime import datetime, timedelta
-from functools import cache
+from datetime import timedelta
 
 import segno
 import sqlalchemy as sa
 from aiohttp import web
-from babel.dates import format_datetime
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from bot import settings
 from bot.auth import (
     ROLES,
+    S_,
     add_auth_routes,
     check_csrf,
     create_account,
     engine,
+    format_moment,
+    refusal,
     signed_in,
     staff_page,
+    templates,
 )
 from bot.conversations import TOPIC_LABELS
 from bot.i18n import N_, render
-from bot.knowledge.loading import load_knowledge
+from bot.knowledge.loading import shipped_knowledge
 from bot.languages import (
     DEFAULT_LANGUAGE,
     NATIVE_NAMES,
     RIGHT_TO_LEFT,
     SUPPORTED_LANGUAGES,
+    accepted_languages,
     normalise_language,
 )
 from bot.records import Handoff, StaffAccount, StaffSession, utcnow
 from bot.widget import TOPIC_PAYLOADS
 
 # The visitor's pages (landing, printed card) speak the visitor's language.
-VISITOR_TEMPLATES = Environment(
-    loader=FileSystemLoader(settings.ROOT / "bot" / "web" / "templates"),
-    autoescape=select_autoescape(["html"]),
-)
 CARD_TITLE = N_("Chat with the assistant in your language")
 CARD_TEXT = N_(
     "Scan the code with your phone's camera, or type the address below. "
@@ -69,10 +67,9 @@ LINK_EXPIRED = N_(
 HANDOFF_TOPICS = {topic: TOPIC_LABELS[topic] for topic in TOPIC_PAYLOADS}
 
 
-@cache
 def city_choices() -> list[tuple[str, str]]:
     """(id, English name) of every city we route, for the staff form."""
-    places = load_knowledge().places.values()
+    places = shipped_knowledge().places.values()
     return sorted(
         (place.id, place.aliases[0]) for place in places if place.kind == "city"
     )
@@ -85,7 +82,7 @@ def visitor_link(request: web.Request, token: str) -> str:
 
 def visitor_page(name: str, **values: object) -> web.Response:
     """A page for the visitor (every value escaped)."""
-    html = VISITOR_TEMPLATES.get_template(name).render(**values)
+    html = templates(DEFAULT_LANGUAGE).get_template(name).render(**values)
     return web.Response(text=html, content_type="text/html")
 
 
@@ -126,7 +123,11 @@ async def create_handoff(request: web.Request) -> web.Response:
         or (city is not None and city not in dict(city_choices()))
         or (topic is not None and topic not in TOPIC_PAYLOADS)
     ):
-        raise web.HTTPBadRequest(text="Choose a language, and a known city and topic.")
+        raise refusal(
+            request,
+            web.HTTPBadRequest,
+            S_("Choose a language, and a city and topic from the lists."),
+        )
     with Session(engine()) as session, session.begin():
         handoff = Handoff(
             token=secrets.token_urlsafe(16),
@@ -147,10 +148,10 @@ async def show_handoff(request: web.Request) -> web.Response:
     with Session(engine()) as session:
         handoff = session.get(Handoff, request.match_info["token"])
         if handoff is None or handoff.staff_id != staff.id:
-            raise web.HTTPNotFound(text="No such link.")
+            raise refusal(request, web.HTTPNotFound, S_("There is no such link."))
         link = visitor_link(request, handoff.token)
         language = handoff.language
-        expires = format_expiry(handoff.expires_at, language)
+        expires = format_moment(handoff.expires_at, language)
         return staff_page(
             request,
             "handoff.html",
@@ -164,18 +165,10 @@ async def show_handoff(request: web.Request) -> web.Response:
         )
 
 
-def format_expiry(moment: datetime, language: str) -> str:
-    """The expiry date and time (UTC) for the visitor's locale."""
-    return format_datetime(moment, "short", tzinfo=None, locale=language) + " UTC"
-
-
 def browser_language(request: web.Request) -> str:
     """The first supported language of the browser's Accept-Language."""
-    for part in request.headers.get("Accept-Language", "").split(","):
-        code = normalise_language(part.split(";")[0])
-        if code:
-            return code
-    return DEFAULT_LANGUAGE
+    accepted = accepted_languages(request.headers.get("Accept-Language", ""))
+    return next(iter(accepted), DEFAULT_LANGUAGE)
 
 
 async def open_handoff(request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ does not exist. The assistant must never state a figure it cannot source.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -328,3 +329,9 @@ def load_knowledge(directory: Path = KNOWLEDGE_DIR) -> Knowledge:
             raise KnowledgeError(f"{where}: id {organisation.id!r} is used twice")
         knowledge.organisations[organisation.id] = organisation
     return knowledge
+
+
+@cache
+def shipped_knowledge() -> Knowledge:
+    """The knowledge files that ship with the code, read once per process."""
+    return load_knowledge()
