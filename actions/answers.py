@@ -7,20 +7,26 @@ question they asked (the ``topic`` slot remembers it).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.conversation import latest_intent, reply_language
+from actions.conversation import latest_intent, message_languages, reply_language
+from actions.cues import shipped_cues
 from actions.knowledge import knowledge_base, named_a_place, user_place
+from actions.memory import asked_details, continues, named_subjects
+from actions.parsing import mentions_number
 from actions.referral import ActionOfferReferral
 from actions.repayment import ActionEstimateRepayment
 from actions.topics import TOPIC_OF_INTENT
 from bot import settings
 from bot.i18n import N_, render
 from bot.knowledge.answers import compose_answer
+from bot.knowledge.loading import DETAIL_TOPIC, SUBJECT_OF_TOPIC
 from bot.knowledge.storage import OrganisationRow, route_to_partners
 from bot.records import engine_for, record_routes
 
@@ -39,6 +45,8 @@ GENERAL_ANSWER = {
     "job_coaching": "utter_job_coaching",
     "family_support": "utter_family_support",
 }
+# The replies that ask where the user lives (never twice in a row).
+PLACE_QUESTIONS = ("utter_ask_place", "utter_repayment_needs_place")
 OFFER_CONTACT = N_("Ask {partner} to contact me")
 # A detail nobody answers at a place falls back to who handles the whole subject
 # (for loans: the lenders, who publish terms; not the grant or the advisors).
@@ -60,13 +68,96 @@ def contact_offer(organisation: OrganisationRow, language: str) -> list[dict]:
     return [{"title": title, "payload": "/request_human"}]
 
 
-def asked_topic(tracker: Tracker) -> str | None:
-    """The topic of the latest message, or the one still waiting for a place."""
-    return TOPIC_OF_INTENT.get(latest_intent(tracker)) or tracker.get_slot("topic")
+@dataclass(frozen=True)
+class Question:
+    """What the user asks: a topic and, for a specific question, its details."""
+
+    topic: str | None
+    details: tuple[str, ...] = ()
+
+
+def _subject(topic: str | None) -> str | None:
+    return SUBJECT_OF_TOPIC.get(topic or "")
+
+
+def asked_question(tracker: Tracker) -> Question:
+    """The question of the latest message, or the one still waiting for a place.
+
+    A message that names no subject ("and how much does it cost?", "what papers do
+    I need?") continues the subject of the last question; one that names it ("how
+    much does recognition cost?") or asks something only one subject has ("what is
+    the interest?") decides it. The details ("maximum") pick the topic that holds
+    them; without details the intent's topic is answered, as an overview.
+    """
+    message = tracker.latest_message or {}
+    text = message.get("text") or ""
+    intent_topic = TOPIC_OF_INTENT.get(latest_intent(tracker))
+    last_topic = tracker.get_slot("topic")
+    if text.startswith("/") or intent_topic == "repayment":
+        return Question(intent_topic or last_topic)
+    if intent_topic is None and last_topic == "repayment" and mentions_number(text):
+        return Question("repayment")  # "and over 4 years?"
+    languages = message_languages(tracker)
+    cues = shipped_cues()
+    details = asked_details(text, languages, cues)
+    named = named_subjects(text, languages, cues)
+    if intent_topic is None and not details and not named:
+        # Nothing asked in this message ("I live in Ghent"): the waiting question.
+        waiting = (tracker.get_slot("topic_details") or "").split()
+        return Question(last_topic, tuple(waiting))
+    holding = [s for s, topics in DETAIL_TOPIC.items() if set(details) & set(topics)]
+    last_subject = _subject(last_topic)
+    if named:
+        subject = (
+            _subject(intent_topic) if _subject(intent_topic) in named else named[0]
+        )
+    elif len(holding) == 1:
+        subject = holding[0]
+    elif details and last_subject in holding:
+        subject = last_subject  # "what papers do I need?" after a loan answer
+    elif intent_topic is None and continues(text, languages, cues):
+        subject = last_subject
+    else:
+        subject = _subject(intent_topic) or last_subject
+    if tracker.get_slot("status") and subject == "recognition" and "cost" in details:
+        details.append("refugees")  # a refugee asking the cost: is it free for them?
+    held = DETAIL_TOPIC.get(subject or "", {})
+    details = [d for d in details if d in held]
+    if details:
+        topic = held[details[0]]
+    elif _subject(intent_topic) == subject:
+        topic = intent_topic
+    elif _subject(last_topic) == subject:
+        topic = last_topic
+    else:
+        topic = next((t for t, s in SUBJECT_OF_TOPIC.items() if s == subject), None)
+    return Question(topic, tuple(details))
+
+
+def asks_something(tracker: Tracker) -> bool:
+    """Whether the latest message names a subject, or asks a detail of the last."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    languages = message_languages(tracker)
+    cues = shipped_cues()
+    if named_subjects(text, languages, cues):
+        return True
+    topic = tracker.get_slot("topic")
+    if topic == "repayment" and mentions_number(text, languages[0]):
+        return True
+    return bool(topic and asked_details(text, languages, cues))
+
+
+def asked_place_last(tracker: Tracker) -> bool:
+    """Whether the assistant's last message asked where the user lives."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            action = (event.get("metadata") or {}).get("utter_action")
+            return action in PLACE_QUESTIONS
+    return False
 
 
 class ActionAnswerTopic(Action):
-    """Answers the user's topic for their place, or asks once where they live."""
+    """Answers the user's question for their place, or asks where they live."""
 
     def name(self) -> str:
         """The action's name in the domain."""
@@ -75,8 +166,9 @@ class ActionAnswerTopic(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """Routes the topic to the organisations of the user's place."""
-        topic = asked_topic(tracker)
+        """Routes the question to the organisations of the user's place."""
+        question = asked_question(tracker)
+        topic = question.topic
         if topic == "repayment":
             return await ActionEstimateRepayment().run(dispatcher, tracker, domain)
         if topic == "referral":  # "where do you live?" came from a request for a person
@@ -84,22 +176,57 @@ class ActionAnswerTopic(Action):
         language = reply_language(tracker)
         base = knowledge_base(settings.DATABASE_URL)
         place = user_place(tracker, base.places, language)
+        remember = [
+            SlotSet("topic", topic),
+            SlotSet("topic_details", " ".join(question.details) or None),
+        ]
         if place is None:
-            return self._without_place(dispatcher, tracker, topic)
+            return self._without_place(dispatcher, tracker, topic) + remember
         if topic is None:  # a place, and nothing asked yet
             dispatcher.utter_message(response="utter_location_noted")
             return []
         with Session(base.engine) as session:
-            organisations = route_to_partners(session, place.id, topic)
-            answered = [(o, compose_answer(o, topic, language)) for o in organisations]
-            answered = [(o, answer) for o, answer in answered if answer]
-            broader = []
-            if not answered and topic in BROADER_TOPIC:
-                broader = route_to_partners(session, place.id, BROADER_TOPIC[topic])
-        for organisation, answer in answered:
-            dispatcher.utter_message(
-                text=answer, buttons=contact_offer(organisation, language)
-            )
+            named = self._answer(dispatcher, session, place.id, question, language)
+        with Session(engine_for(settings.DATABASE_URL)) as session:
+            record_routes(session, tracker.sender_id, language, topic, named)
+        return remember
+
+    @staticmethod
+    def _answer(
+        dispatcher: CollectingDispatcher,
+        session: Session,
+        place_id: str,
+        question: Question,
+        language: str,
+    ) -> list[str]:
+        """Says each organisation's answer; returns the organisations named.
+
+        A detail an organisation states comes alone; one it does not state is said
+        to be unchecked (ask them), followed by its answer to the whole topic.
+        """
+        topic = question.topic or ""
+        organisations = route_to_partners(session, place_id, topic)
+        answered = []
+        for organisation in organisations:
+            answer = compose_answer(organisation, topic, language, question.details)
+            if question.details and not answer:
+                dispatcher.utter_message(
+                    response="utter_no_checked_fact",
+                    partner=organisation.name,
+                    url=organisation.url,
+                )
+                answer = compose_answer(organisation, topic, language)
+                if not answer:
+                    answered.append(organisation)
+                    continue
+            if answer:
+                dispatcher.utter_message(
+                    text=answer, buttons=contact_offer(organisation, language)
+                )
+                answered.append(organisation)
+        broader = []
+        if not answered and topic in BROADER_TOPIC:
+            broader = route_to_partners(session, place_id, BROADER_TOPIC[topic])
         for organisation in broader:
             dispatcher.utter_message(
                 response="utter_no_checked_fact",
@@ -109,28 +236,26 @@ class ActionAnswerTopic(Action):
         if not answered and not broader:
             dispatcher.utter_message(response="utter_no_partner_for_topic")
             dispatcher.utter_message(response=GENERAL_ANSWER[topic])
-        named = [organisation.id for organisation, _ in answered] + [
-            organisation.id for organisation in broader
-        ]
-        with Session(engine_for(settings.DATABASE_URL)) as session:
-            record_routes(session, tracker.sender_id, language, topic, named)
-        return [SlotSet("topic", topic)]
+        return [organisation.id for organisation in answered + broader]
 
     @staticmethod
     def _without_place(
         dispatcher: CollectingDispatcher, tracker: Tracker, topic: str | None
     ) -> list[EventType]:
-        """A place we do not serve, or none yet: the general answer, asked once."""
+        """A place we do not serve, or none yet: the general answer, and "where?".
+
+        "Where do you live?" is asked whenever the answer depends on it, but not
+        twice in a row.
+        """
         if named_a_place(tracker) or latest_intent(tracker) == "inform_location":
             dispatcher.utter_message(response="utter_no_partner_there")
             if topic is not None:
                 dispatcher.utter_message(response=GENERAL_ANSWER[topic])
-            return [SlotSet("topic", topic)]
+            return []
         if topic is None:
             dispatcher.utter_message(response="utter_ask_place")
             return []
         dispatcher.utter_message(response=GENERAL_ANSWER[topic])
-        if tracker.get_slot("place_asked"):
-            return [SlotSet("topic", topic)]
-        dispatcher.utter_message(response="utter_ask_place")
-        return [SlotSet("topic", topic), SlotSet("place_asked", True)]
+        if not asked_place_last(tracker):
+            dispatcher.utter_message(response="utter_ask_place")
+        return []

@@ -31,23 +31,23 @@ def knowledge_base(database_url: str) -> KnowledgeBase:
 
 
 def user_place(tracker: Tracker, places: PlaceResolver, language: str) -> Place | None:
-    """Where the user lives.
+    """Where the user lives: what they said, else the page that opened the chat.
 
-    Named in this message, else given by the page or link that opened the chat
-    (message metadata ``city``), else said earlier (the city and country slots).
+    What they said is in the city and country slots, which
+    ``action_validate_slot_mappings`` keeps from every message; the page or link
+    sends message metadata ``city``.
+
+    A place we do not serve ("Madrid") is None: see ``named_a_place``.
     """
-    message = tracker.latest_message or {}
-    metadata = message.get("metadata") or {}
-    for text in (
-        message.get("text"),
-        metadata.get("city") if isinstance(metadata.get("city"), str) else None,
-        tracker.get_slot("city"),
-        tracker.get_slot("country"),
-    ):
-        place = places.resolve(text, language) if text else None
-        if place is not None:
-            return place
-    return None
+    said = [tracker.get_slot("city"), tracker.get_slot("country")]
+    if any(said):
+        return next(
+            (p for text in said if text and (p := places.resolve(text, language))),
+            None,
+        )
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    city = metadata.get("city")
+    return places.resolve(city, language) if isinstance(city, str) else None
 
 
 def named_a_place(tracker: Tracker) -> bool:

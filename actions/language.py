@@ -5,16 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.answers import ActionAnswerTopic, asks_something
+from actions.conversation import guessed_language, latest_intent, message_languages
+from actions.cues import shipped_cues
+from actions.knowledge import knowledge_base, user_place
+from actions.memory import Told, read_message, replaces
+from bot import settings
+from bot.knowledge.loading import Place
+from bot.knowledge.places import Mention
 from bot.languages import (
     NATIVE_NAMES,
     SUPPORTED_LANGUAGES,
-    LanguageGuess,
     conversation_language,
+    named_language,
     normalise_language,
 )
 
@@ -32,20 +40,8 @@ def explicit_language(tracker: Tracker) -> str | None:
     if (message.get("intent") or {}).get("name") == "choose_language":
         return normalise_language(
             next(tracker.get_latest_entity_values("language"), None)
-        )
+        ) or named_language(message.get("text") or "")
     return None
-
-
-def guessed_language(tracker: Tracker) -> LanguageGuess | None:
-    """The NLU pipeline's guess of the latest message's language."""
-    guess = (tracker.latest_message or {}).get("language")
-    if not isinstance(guess, dict):
-        return None
-    return LanguageGuess(
-        code=guess.get("code"),
-        confidence=float(guess.get("confidence") or 0.0),
-        reliable=bool(guess.get("reliable")),
-    )
 
 
 def language_list() -> str:
@@ -53,8 +49,52 @@ def language_list() -> str:
     return ", ".join(NATIVE_NAMES[code] for code in SUPPORTED_LANGUAGES)
 
 
+def _name(mention: Mention | None) -> str | None:
+    return mention.place.aliases[0] if mention and mention.place.aliases else None
+
+
+def remembered_slots(
+    tracker: Tracker, told: Told, known: Place | None
+) -> dict[str, Any]:
+    """The slots a message changes: a new place may replace the old one."""
+    slots: dict[str, Any] = {}
+    text = (tracker.latest_message or {}).get("text") or ""
+    residence = told.residence
+    if residence is not None and replaces(told, known, latest_intent(tracker), text):
+        is_country = residence.place.kind == "country"
+        slots["city"] = None if is_country else _name(residence)
+        slots["country"] = _name(residence) if is_country else None
+    if told.origin is not None:
+        slots["origin"] = _name(told.origin)
+    if told.status is not None:
+        slots["status"] = told.status
+    if told.stage is not None and not tracker.active_loop_name:
+        slots["business_stage"] = told.stage
+    return {k: v for k, v in slots.items() if tracker.get_slot(k) != v}
+
+
 class ValidateSlotMappings(ValidationAction):
-    """Fills the custom-mapped slots after every user message."""
+    """Fills the custom-mapped slots after every user message.
+
+    Also remembers what the user told about themselves (``actions.memory``).
+    """
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """The reply language first: the message is read in it."""
+        events = await super().run(dispatcher, tracker, domain)
+        text = (tracker.latest_message or {}).get("text") or ""
+        if not text or text.startswith("/"):  # a button's payload says nothing more
+            return events
+        base = knowledge_base(settings.DATABASE_URL)
+        languages = message_languages(tracker)
+        told = read_message(text, languages, base.places, shipped_cues())
+        known = user_place(tracker, base.places, languages[0])
+        return events + [
+            SlotSet(slot, value)
+            for slot, value in remembered_slots(tracker, told, known).items()
+        ]
 
     async def required_slots(
         self,
@@ -108,22 +148,59 @@ class ActionConfirmLanguage(Action):
         return []
 
 
-class ActionFallback(Action):
-    """Answers what the assistant could not understand, in a language the user reads."""
+def said_place(tracker: Tracker) -> bool:
+    """Whether the latest message told where the user lives."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") in ("city", "country"):
+            return True
+    return False
+
+
+# The reply to small talk that neither names a place nor asks anything.
+SMALL_TALK_RESPONSES = {
+    "greet": "utter_greet",
+    "thank": "utter_you_are_welcome",
+    "affirm": "utter_affirm_ack",
+    "deny": "utter_deny_ack",
+    "out_of_scope": "utter_out_of_scope",
+}
+
+
+class ActionSmallTalk(Action):
+    """Answers small talk, and what the assistant could not understand.
+
+    Such a message may still continue the conversation: a place ("hi, I'm in
+    Ghent", "Good morning. I moved to Tilburg last year") or a question ("thanks!
+    and how much does it cost?", "and how long?"): those get the topic's answer.
+    """
 
     def name(self) -> str:
         """The action's name in the domain."""
-        return "action_fallback"
+        return "action_small_talk"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """Lists our languages for foreign text, else says what we can help with."""
+        """Answers a place or a question; lists our languages for foreign text."""
         guess = guessed_language(tracker)
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         if guess is not None and guess.reliable and not guess.supported:
             dispatcher.utter_message(
                 response="utter_unsupported_language", language_list=language_list()
             )
+        elif said_place(tracker) or asks_something(tracker):
+            return await ActionAnswerTopic().run(dispatcher, tracker, domain)
         else:
-            dispatcher.utter_message(response="utter_not_understood")
+            response = SMALL_TALK_RESPONSES.get(intent or "", "utter_not_understood")
+            dispatcher.utter_message(response=response)
         return []
+
+
+class ActionFallback(ActionSmallTalk):
+    """What Rasa runs when it is unsure what to do: the same as small talk."""
+
+    def name(self) -> str:
+        """The action's name in the domain."""
+        return "action_fallback"

@@ -57,14 +57,25 @@ def parse_amount(text: str, language: str = "en") -> float | None:
     return _to_number(match) if match else None
 
 
+_DURATION = re.compile(
+    rf"(?P<n>\d+(?:[.,]5)?)\s*(?:(?P<months>{_MONTH_WORDS})|(?P<years>{_YEAR_WORDS}))",
+    re.IGNORECASE,
+)
+
+
+def without_durations(text: str, language: str = "en") -> str:
+    """The text with its durations removed: "3 years" is not an amount."""
+    return _DURATION.sub(" ", words_to_digits(text, language))
+
+
+def mentions_number(text: str, language: str = "en") -> bool:
+    """Whether the text has a number, in digits or words ("dix mille")."""
+    return bool(re.search(r"\d", words_to_digits(text, language)))
+
+
 def parse_duration_months(text: str, language: str = "en") -> int | None:
     """A duration in months from "36 months", "3 ans", "2 yıl", "18 kk", if any."""
-    text = words_to_digits(text, language)
-    match = re.search(
-        rf"(?P<n>\d+(?:[.,]5)?)\s*(?:(?P<months>{_MONTH_WORDS})|(?P<years>{_YEAR_WORDS}))",
-        text,
-        re.IGNORECASE,
-    )
+    match = _DURATION.search(words_to_digits(text, language))
     if not match:
         return None
     count = float(match.group("n").replace(",", "."))

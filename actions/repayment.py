@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from actions.conversation import reply_language
 from actions.knowledge import knowledge_base, named_a_place, user_place
-from actions.parsing import parse_amount, parse_duration_months
+from actions.parsing import parse_amount, parse_duration_months, without_durations
 from bot import settings
 from bot.knowledge.storage import FactRow, OrganisationRow, route_to_partners
 from bot.records import engine_for, record_routes
@@ -127,16 +127,35 @@ class ActionEstimateRepayment(Action):
         language: str,
         lender: Any,
     ) -> None:
-        text = estimate_request(tracker)
+        # What this message says first ("and over 4 years?"), then the request.
+        texts = [
+            (tracker.latest_message or {}).get("text") or "",
+            estimate_request(tracker),
+        ]
         amount_text = next(tracker.get_latest_entity_values("amount"), None)
         duration_text = next(tracker.get_latest_entity_values("duration"), None)
-        months = parse_duration_months(
-            duration_text or tracker.get_slot("duration") or text, language
+        months = next(
+            (
+                m
+                for t in (
+                    duration_text,
+                    texts[0],
+                    tracker.get_slot("duration"),
+                    texts[1],
+                )
+                if t and (m := parse_duration_months(t, language)) is not None
+            ),
+            None,
         )
-        if amount_text is None and duration_text:
-            text = text.replace(duration_text, " ")  # "3 years" is not an amount
-        amount = parse_amount(
-            amount_text or tracker.get_slot("amount") or text, language
+        amount = next(
+            (
+                a
+                for t in (amount_text, texts[0], tracker.get_slot("amount"), texts[1])
+                if t
+                and (a := parse_amount(without_durations(t, language), language))
+                is not None
+            ),
+            None,
         )
         rate, for_stage = stage_rate(lender.facts, tracker.get_slot("business_stage"))
         if rate is None:

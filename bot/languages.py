@@ -77,6 +77,44 @@ def normalise_language(value: object) -> str | None:
     return code if code in SUPPORTED_LANGUAGES else None
 
 
+@lru_cache(maxsize=1)
+def _language_name_stems() -> list[tuple[str, str]]:
+    """(stem, code) of every language's name in every launch language, from Babel.
+
+    "fransızca", "französisch", "по-французски", "بالفرنسية" all begin with (or,
+    in Arabic, contain) the stem of a name Babel knows.
+    """
+    from babel import Locale
+
+    stems = set()
+    for locale in SUPPORTED_LANGUAGES:
+        names = Locale.parse(locale).languages
+        for code in SUPPORTED_LANGUAGES + _RECOGNISED_UNSUPPORTED:
+            for name in (names.get(code), NATIVE_NAMES.get(code)):
+                if name:
+                    folded = _fold_name(name)
+                    stems.add((folded[: max(4, len(folded) - 2)], code))
+    return sorted(stems, key=lambda item: -len(item[0]))
+
+
+def _fold_name(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", normalise_text(text).replace("ı", "i"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def named_language(text: str) -> str | None:
+    """The language a message names ("in het Frans", "по-русски"), if one of ours.
+
+    A message naming a language we do not speak ("in Spanish") gives None.
+    """
+    words = re.findall(r"\w+", _fold_name(text))
+    for stem, code in _language_name_stems():
+        arabic = re.search("[\u0600-\u06ff]", stem)
+        if any((stem in word) if arabic else word.startswith(stem) for word in words):
+            return code if code in SUPPORTED_LANGUAGES else None
+    return None
+
+
 def accepted_languages(header: str) -> list[str]:
     """The supported languages of an Accept-Language header, in its order."""
     codes = (normalise_language(part.split(";")[0]) for part in header.split(","))
@@ -166,7 +204,7 @@ def conversation_language(
 
 # Arabic letters that people write interchangeably (hamza forms, ta marbuta, alif
 # maqsura) and the tatweel, folded so that spelling variants share features.
-_ARABIC_VARIANTS = str.maketrans(
+ARABIC_VARIANTS = str.maketrans(
     {
         "أ": "ا",
         "إ": "ا",
@@ -185,5 +223,5 @@ _STRETCHED = re.compile(r"(.)\1{2,}")
 
 def normalise_text(text: str) -> str:
     """Lowercases, folds Arabic spelling variants, shortens stretched letters."""
-    text = _ARABIC_DIACRITICS.sub("", text.translate(_ARABIC_VARIANTS)).casefold()
+    text = _ARABIC_DIACRITICS.sub("", text.translate(ARABIC_VARIANTS)).casefold()
     return _STRETCHED.sub(r"\1\1", text)

@@ -17,6 +17,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 TRAINING_DIR = ROOT / "data" / "nlu"
 HELDOUT_DIR = ROOT / "tests" / "nlu"
+# The conversation test set: none of its messages may be trained on. One- and
+# two-word messages ("merhaba", "ok thanks") are exempt: no data can avoid them.
+CONVERSATION_DIR = ROOT / "tests" / "conversations"
+SHORTEST_CHECKED_MESSAGE = 3
 
 CORE_INTENTS = (
     "greet goodbye thank affirm deny bot_challenge help out_of_scope choose_language "
@@ -121,6 +125,31 @@ def load_language(lang: str) -> LanguageData:
     return data
 
 
+def conversation_messages() -> set[str]:
+    """The conversation set's user messages of three words or more, normalised."""
+    messages = set()
+    for path in sorted(CONVERSATION_DIR.glob("*.yml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for conversation in document.get("conversations", []):
+            for turn in conversation.get("turns", []):
+                key = str(turn.get("user", "")).casefold().strip(" ?!.")
+                if len(key.split()) >= SHORTEST_CHECKED_MESSAGE:
+                    messages.add(key)
+    return messages
+
+
+def trained_conversation_messages(data: dict[str, LanguageData]) -> list[str]:
+    """Training examples that are messages of the conversation test set."""
+    messages = conversation_messages()
+    return [
+        f"{lang}: {example!r} ({intent}) is in the conversation test set"
+        for lang, language_data in data.items()
+        for intent, items in language_data.training.items()
+        for example in items
+        if plain_text(example).casefold().strip(" ?!.") in messages
+    ]
+
+
 def cross_language_conflicts(data: dict[str, LanguageData]) -> list[str]:
     """Training texts labelled with different intents in different languages.
 
@@ -147,6 +176,9 @@ def main(argv: list[str]) -> int:
     every_language = {lang: load_language(lang) for lang in langs}
     for conflict in cross_language_conflicts(every_language):
         print(f"PROBLEM: {conflict}")
+        failed = True
+    for trained in trained_conversation_messages(every_language):
+        print(f"PROBLEM: {trained}")
         failed = True
     for lang in langs:
         data = every_language[lang]

@@ -28,6 +28,7 @@ def make_tracker(
     entities: list[dict[str, Any]] | None = None,
     metadata: dict[str, Any] | None = None,
     language: dict[str, Any] | None = None,
+    events: list[dict[str, Any]] | None = None,
 ) -> Tracker:
     """A tracker whose latest message is ``text``, parsed as the arguments say."""
     latest_message = {
@@ -42,12 +43,28 @@ def make_tracker(
         sender_id="test-user",
         slots={"language": None, "city": None, "country": None, **(slots or {})},
         latest_message=latest_message,
-        events=[],
+        events=events or [],
         paused=False,
         followup_action=None,
         active_loop={},
         latest_action_name="action_listen",
     )
+
+
+async def after_slot_mappings(tracker: Tracker) -> Tracker:
+    """The tracker as actions see it: Rasa has run action_validate_slot_mappings.
+
+    What the message tells about the user (its place, ...) is in the slots, and
+    the slot events follow the user's message.
+    """
+    from actions.language import ValidateSlotMappings
+
+    domain = {"slots": {"language": {"type": "text", "mappings": [{"type": "custom"}]}}}
+    events = await ValidateSlotMappings().run(CollectingDispatcher(), tracker, domain)
+    for event in events:
+        tracker.slots[event["name"]] = event["value"]
+    tracker.events = [*tracker.events, {"event": "user"}, *events]
+    return tracker
 
 
 @pytest.fixture

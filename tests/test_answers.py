@@ -16,7 +16,7 @@ from bot.knowledge.loading import load_knowledge
 from bot.knowledge.storage import route_to_partners, store_knowledge
 from bot.languages import RIGHT_TO_LEFT, SUPPORTED_LANGUAGES
 from bot.records import Route, RoutedConversation, engine_for
-from tests.conftest import make_tracker
+from tests.conftest import after_slot_mappings, make_tracker
 
 KNOWLEDGE = load_knowledge()
 CITIES = sorted(p.id for p in KNOWLEDGE.places.values() if p.kind == "city")
@@ -88,7 +88,8 @@ def knowledge_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def answer(**tracker: Any) -> tuple[list[dict[str, Any]], list[dict]]:
     dispatcher = CollectingDispatcher()
-    events = await ActionAnswerTopic().run(dispatcher, make_tracker(**tracker), {})
+    told = await after_slot_mappings(make_tracker(**tracker))
+    events = await ActionAnswerTopic().run(dispatcher, told, {})
     return dispatcher.messages, events
 
 
@@ -107,7 +108,7 @@ async def test_a_question_with_a_place_gets_the_local_body_and_fee() -> None:
     assert "NARIC-Vlaanderen" in message["text"]
     assert "90\xa0€" in message["text"] and "180\xa0€" in message["text"]
     assert "https://www.naricvlaanderen.be" in message["text"]
-    assert slot_events(events) == {"topic": "recognition_cost"}
+    assert slot_events(events) == {"topic": "recognition_cost", "topic_details": "cost"}
 
 
 @pytest.mark.usefixtures("knowledge_database")
@@ -121,7 +122,7 @@ async def test_brussels_gets_both_recognition_offices() -> None:
 
 
 @pytest.mark.usefixtures("knowledge_database")
-async def test_an_unknown_place_is_asked_once_then_the_question_is_answered() -> None:
+async def test_an_unknown_place_is_asked_not_twice_in_a_row_then_answered() -> None:
     messages, events = await answer(
         text="how long does recognition take?", intent="ask_recognition_duration"
     )
@@ -129,19 +130,36 @@ async def test_an_unknown_place_is_asked_once_then_the_question_is_answered() ->
         "utter_recognition_duration",
         "utter_ask_place",
     ]
-    assert slot_events(events) == {"topic": "recognition_duration", "place_asked": True}
+    assert slot_events(events) == {
+        "topic": "recognition_duration",
+        "topic_details": "time",
+    }
 
+    asked = {"event": "bot", "metadata": {"utter_action": "utter_ask_place"}}
     again, _ = await answer(
         text="and what does it cost?",
         intent="ask_recognition_cost",
-        slots={"topic": "recognition_duration", "place_asked": True},
+        slots={"topic": "recognition_duration"},
+        events=[asked],
     )
     assert [m["response"] for m in again] == ["utter_recognition_cost"]
+
+    answered = {"event": "bot", "metadata": {"utter_action": "utter_recognition_cost"}}
+    later, _ = await answer(
+        text="do I need a translation of the documents?",
+        intent="ask_recognition_documents",
+        slots={"topic": "recognition_cost"},
+        events=[asked, answered],
+    )
+    assert [m["response"] for m in later] == [
+        "utter_recognition_documents",
+        "utter_ask_place",
+    ]
 
     [reply], _ = await answer(
         text="I live in Vantaa",
         intent="inform_location",
-        slots={"topic": "recognition_cost", "place_asked": True, "city": "Vantaa"},
+        slots={"topic": "recognition_cost", "topic_details": "cost"},
     )
     assert "Opetushallitus" in reply["text"] and "€234" in reply["text"]
 

@@ -1,9 +1,10 @@
 """The routing table, measured on the real assistant: country × topic × language.
 
-Each conversation asks a held-out question (never trained on) in the user's language,
-then says where the user lives, in that language. The answer must name the right
-partner or body and state the right figure, formatted for the locale, with a source.
-The test prints the table and how many conversations passed.
+Each conversation asks a held-out question (never trained on) in the user's language
+and says where the user lives, in that language, in one of three orders: the question
+first and the place when asked, the place first, or both in one message. The answer
+must name the right partner or body and state the right figure, formatted for the
+locale, with a source. The test prints the table and how many conversations passed.
 """
 
 from __future__ import annotations
@@ -111,6 +112,8 @@ EXPECTED = {
     },
 }
 MIN_PASS_RATE = 0.9
+# Where the place comes: when asked, before the question, or in it.
+FLOWS = ("place_later", "place_first", "place_in_question")
 RESULTS = ROOT / "var" / "results" / "routing_table.txt"
 
 
@@ -130,21 +133,29 @@ class Outcome:
     language: str
     passed: bool
     why: str
+    flow: str = FLOWS[0]
 
 
-def converse(country: str, intent: str, language: str) -> Outcome:
+def converse(country: str, intent: str, language: str, flow: str) -> Outcome:
     partner, figure = EXPECTED[intent][country]
-    sender = f"table-{country}-{intent}-{language}"
+    sender = f"table-{country}-{intent}-{language}-{flow}"
     question = first_heldout_question(language, intent)
-    say(sender, question, language=language)
-    replies = say(sender, PLACES[country][language], language=language)
+    place = PLACES[country][language]
+    if flow == "place_later":
+        say(sender, question, language=language)
+        replies = say(sender, place, language=language)
+    elif flow == "place_first":
+        say(sender, place, language=language)
+        replies = say(sender, question, language=language)
+    else:
+        replies = say(sender, f"{place}. {question}", language=language)
     text = "\n".join(replies).translate(dict.fromkeys(map(ord, "\u2066\u2068\u2069")))
     if partner is None:
         none_there = render(
             domain_responses()["utter_no_partner_for_topic"][0]["text"], language, {}
         )
         passed = none_there in text
-        return Outcome(country, intent, language, passed, "" if passed else text)
+        return Outcome(country, intent, language, passed, "" if passed else text, flow)
     problems = []
     if partner not in text:
         problems.append(f"no {partner}")
@@ -157,26 +168,32 @@ def converse(country: str, intent: str, language: str) -> Outcome:
         if "2025" not in text or "https://" not in text:
             problems.append("no source or link")
     why = f"{'; '.join(problems)} in {question!r} → {text[:200]!r}" if problems else ""
-    return Outcome(country, intent, language, not problems, why)
+    return Outcome(country, intent, language, not problems, why, flow)
 
 
 def test_every_country_and_topic_in_several_languages(assistant: Assistant) -> None:
     outcomes = [
-        converse(country, intent, language)
-        for intent, country in itertools.product(EXPECTED, PLACES)
+        converse(country, intent, language, flow)
+        for flow, intent, country in itertools.product(FLOWS, EXPECTED, PLACES)
         for language in PLACES[country]
     ]
-    lines = ["topic                           BE     NL     FI     IT"]
-    for intent in EXPECTED:
-        cells = []
-        for country in PLACES:
-            mine = [o for o in outcomes if o.intent == intent and o.country == country]
-            cells.append(f"{sum(o.passed for o in mine)}/{len(mine)}".ljust(6))
-        lines.append(f"{intent:32}{' '.join(cells)}")
+    lines = []
+    for flow in FLOWS:
+        lines.append(f"{flow:32}BE     NL     FI     IT")
+        for intent in EXPECTED:
+            cells = []
+            for country in PLACES:
+                mine = [
+                    o
+                    for o in outcomes
+                    if (o.flow, o.intent, o.country) == (flow, intent, country)
+                ]
+                cells.append(f"{sum(o.passed for o in mine)}/{len(mine)}".ljust(6))
+            lines.append(f"  {intent:30}{' '.join(cells)}")
     passed = sum(o.passed for o in outcomes)
     lines.append(f"passed {passed}/{len(outcomes)} conversations")
     for failure in (o for o in outcomes if not o.passed):
-        where = f"{failure.country} {failure.intent} {failure.language}"
+        where = f"{failure.flow} {failure.country} {failure.intent} {failure.language}"
         lines.append(f"FAILED {where}: {failure.why}")
     report = "\n".join(lines)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

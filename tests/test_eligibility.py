@@ -12,7 +12,7 @@ from actions.eligibility import (
     stage_from_answer,
 )
 from bot import settings
-from tests.conftest import make_tracker
+from tests.conftest import after_slot_mappings, make_tracker
 
 
 @pytest.fixture(autouse=True)
@@ -242,6 +242,7 @@ async def test_leaving_the_check_for_a_question_answers_it() -> None:
         intent="ask_recognition_cost",
         slots={"eligibility_stopped": True},
     )
+    tracker = await after_slot_mappings(tracker)
     events = await ActionEligibilityResult().run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["response"] == "utter_eligibility_stopped"
     assert "NARIC-Vlaanderen" in dispatcher.messages[1]["text"]

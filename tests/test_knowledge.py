@@ -73,13 +73,13 @@ def edit(path: Path, old: str, new: str) -> None:
             "recognition/naric-vlaanderen.yml",
             "      source: naric-vlaanderen\n",
             "",
-            "naric-vlaanderen.yml:38: a sentence without a fact needs a 'source'",
+            "naric-vlaanderen.yml:40: a sentence without a fact needs a 'source'",
         ),
         (  # a figure in a sentence must be one of the organisation's facts
             "recognition/idw.yml",
             "costs {fee}.",
             "costs {fees}.",
-            "idw.yml:28: {fees} is not a fact with a value",
+            "idw.yml:29: {fees} is not a fact with a value",
         ),
         (
             "partners/finnvera.yml",

@@ -35,7 +35,7 @@ from bot.records import (
     utcnow,
 )
 from bot.referrals import change_referral
-from tests.conftest import make_tracker
+from tests.conftest import after_slot_mappings, make_tracker
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +71,7 @@ def slots(events: list[dict]) -> dict[str, Any]:
     "text, partner",
     [
         ("I want to talk to a person, I live in Vantaa", "city-of-vantaa"),
-        ("can someone from Brussels call me", "microstart"),
+        ("can someone in Brussels call me", "microstart"),
         ("ik woon in Utrecht, kan iemand me bellen", "qredits"),
         ("abito a Torino, vorrei parlare con una persona", "microlab"),
     ],
@@ -80,9 +80,8 @@ async def test_a_request_for_a_person_goes_to_the_local_partner(
     text: str, partner: str
 ) -> None:
     dispatcher = CollectingDispatcher()
-    events = await ActionOfferReferral().run(
-        dispatcher, make_tracker(text=text, intent="request_human"), {}
-    )
+    tracker = await after_slot_mappings(make_tracker(text=text, intent="request_human"))
+    events = await ActionOfferReferral().run(dispatcher, tracker, {})
     assert slots(events)["referral_partner"] == partner
     assert {"event": "followup", "name": "referral_form", "timestamp": None} in events
     assert dispatcher.messages == []  # the form asks for consent next
@@ -103,9 +102,8 @@ async def test_without_a_place_it_asks_where_and_remembers_why() -> None:
 
 async def test_no_partner_takes_referrals_in_helsinki() -> None:
     dispatcher = CollectingDispatcher()
-    await ActionOfferReferral().run(
-        dispatcher, make_tracker(text="I live in Helsinki", intent="request_human"), {}
-    )
+    tracker = make_tracker(text="I live in Helsinki", intent="request_human")
+    await ActionOfferReferral().run(dispatcher, await after_slot_mappings(tracker), {})
     assert [m["response"] for m in dispatcher.messages] == ["utter_no_referral_partner"]
 
 

@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.parsing import parse_amount, parse_duration_months
 from actions.repayment import ActionEstimateRepayment, monthly_payment
 from bot import settings
-from tests.conftest import make_tracker
+from tests.conftest import after_slot_mappings, make_tracker
 
 
 def test_monthly_payment_matches_a_hand_calculation() -> None:
@@ -70,7 +70,8 @@ def duration(value: str) -> dict[str, Any]:
 
 async def run(**tracker: Any) -> list[dict[str, Any]]:
     dispatcher = CollectingDispatcher()
-    await ActionEstimateRepayment().run(dispatcher, make_tracker(**tracker), {})
+    told = await after_slot_mappings(make_tracker(**tracker))
+    await ActionEstimateRepayment().run(dispatcher, told, {})
     return dispatcher.messages
 
 
@@ -141,6 +142,7 @@ async def test_the_amount_asked_before_the_place_question_is_used() -> None:
             "parse_data": {"intent": {"name": "estimate_repayment"}},
         }
     ]
+    tracker = await after_slot_mappings(tracker)
     await ActionEstimateRepayment().run(dispatcher, tracker, {})
     [message] = dispatcher.messages
     assert message["response"] == "utter_repayment_estimate"

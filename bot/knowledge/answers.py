@@ -12,6 +12,7 @@ from decimal import Decimal
 from babel.numbers import format_decimal, format_percent
 
 from bot.i18n import N_, format_money, render
+from bot.knowledge.loading import SUBJECT_OF_TOPIC
 from bot.knowledge.storage import FactRow, OrganisationRow
 
 UNCERTAIN = N_("(Not confirmed: please check with {name}.)")
@@ -38,12 +39,30 @@ def fact_values(organisation: OrganisationRow, language: str) -> dict[str, str]:
     return {**values, "name": organisation.name, "url": organisation.url}
 
 
-def compose_answer(organisation: OrganisationRow, topic: str, language: str) -> str:
+def compose_answer(
+    organisation: OrganisationRow,
+    topic: str,
+    language: str,
+    details: tuple[str, ...] = (),
+) -> str:
     """The organisation's answer about ``topic``: facts, next step, sources.
 
-    Returns an empty string when the organisation says nothing about the topic.
+    With ``details`` ("maximum"), only the sentences about them, from any topic of
+    the same subject ("what is the most I can borrow?" is answered by the loan
+    terms). Returns an empty string when the organisation says nothing about it.
     """
-    sentences = [answer for answer in organisation.answers if answer.topic == topic]
+    if not details:
+        sentences = [answer for answer in organisation.answers if answer.topic == topic]
+    else:
+        subject = SUBJECT_OF_TOPIC.get(topic)
+        sentences = list(
+            {
+                answer.text: answer
+                for answer in organisation.answers
+                if SUBJECT_OF_TOPIC.get(answer.topic) == subject
+                and set(details) & set(answer.about.split())
+            }.values()
+        )
     if not sentences:
         return ""
     values = fact_values(organisation, language)
@@ -56,8 +75,13 @@ def compose_answer(organisation: OrganisationRow, topic: str, language: str) -> 
     sources = list(
         {source.id: source for s in sentences for source in s.sources}.values()
     )
+    body = " ".join(said)
+    if organisation.name.casefold() not in body.casefold():
+        # Its name stays in its own language ("Service de la reconnaissance ..."),
+        # so people find it, even where the sentence describes it in theirs.
+        body = f"{organisation.name}: {body}"
     lines = [
-        " ".join(said),
+        body,
         render(organisation.next_step, language, values),
         *(
             render(

@@ -26,6 +26,51 @@ TOPICS = (
 ).split()
 # Topics answered by code rather than by sentences (the repayment estimate).
 COMPUTED_TOPICS = ("repayment",)
+# Topics about one subject: a follow-up ("and the cost?") stays within its subject.
+SUBJECT_OF_TOPIC = {
+    **dict.fromkeys(
+        "start_business microloan loan_eligibility loan_documents loan_terms "
+        "repayment".split(),
+        "money",
+    ),
+    "business_training": "training",
+    **dict.fromkeys(
+        "qualification_recognition recognition_cost recognition_documents "
+        "recognition_duration".split(),
+        "recognition",
+    ),
+    "job_coaching": "job",
+    "family_support": "family",
+}
+# The detail a question may ask within a subject ("what is the most I can borrow?"),
+# and the topic that holds it there. A sentence names the details it answers in its
+# ``about``; data/cues/<lang>.yml says how people ask them.
+DETAIL_TOPIC = {
+    "money": {
+        "maximum": "loan_terms",
+        "minimum": "loan_terms",
+        "interest": "loan_terms",
+        "cost": "loan_terms",
+        "term": "loan_terms",
+        "documents": "loan_documents",
+        "business_plan": "loan_eligibility",
+        "debts": "loan_eligibility",
+        "who": "loan_eligibility",
+        "time": "loan_eligibility",
+        "refugees": "loan_eligibility",
+        "grant_timing": "start_business",
+    },
+    "training": {"cost": "business_training", "business_plan": "business_training"},
+    "recognition": {
+        "cost": "recognition_cost",
+        "refugees": "recognition_cost",
+        "time": "recognition_duration",
+        "documents": "recognition_documents",
+        "who": "qualification_recognition",
+        "professions": "qualification_recognition",
+    },
+}
+DETAILS = tuple(sorted({d for details in DETAIL_TOPIC.values() for d in details}))
 
 
 class KnowledgeError(ValueError):
@@ -76,14 +121,16 @@ class Sentence:
     sources: tuple[str, ...]
     facts: tuple[str, ...] = ()
     uncertain: bool = False
+    # The details of a question it answers ("maximum", "interest"; see DETAILS).
+    about: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Place:
-    """A city, region or country users live in."""
+    """A city, region or country users live in (or come from)."""
 
     id: str
-    kind: str  # "city", "region" or "country"
+    kind: str  # "city", "region", "country", or "elsewhere" (not served)
     country: str
     region: str | None = None
     aliases: tuple[str, ...] = ()
@@ -112,6 +159,11 @@ class Knowledge:
 
     sources: dict[str, Source] = field(default_factory=dict)
     places: dict[str, Place] = field(default_factory=dict)
+    # Places outside the countries we serve: where users come from, or live
+    # without a partner (kind "elsewhere"; never routed).
+    elsewhere: dict[str, Place] = field(default_factory=dict)
+    # Ordinary words that look like a place with an ending ("vandaan", "Italian").
+    not_places: tuple[str, ...] = ()
     organisations: dict[str, Organisation] = field(default_factory=dict)
 
 
@@ -190,6 +242,18 @@ def _load_places(path: Path) -> dict[str, Place]:
             region=region,
             aliases=tuple(_require(entry, "aliases", where)),
         )
+    return places
+
+
+def _load_elsewhere(path: Path, served: dict[str, Place]) -> dict[str, Place]:
+    places: dict[str, Place] = {}
+    for entry in _read(path).get("elsewhere", []):
+        where = _where(path, entry)
+        place_id = _require(entry, "id", where)
+        if place_id in served or place_id in places:
+            raise KnowledgeError(f"{where}: id {place_id!r} is used twice")
+        aliases = tuple(_require(entry, "aliases", where))
+        places[place_id] = Place(place_id, "elsewhere", "", aliases=aliases)
     return places
 
 
@@ -303,12 +367,17 @@ def _load_sentence(
     cited = tuple(source for source in cited if source)
     if not cited:
         raise KnowledgeError(f"{where}: a sentence without a fact needs a 'source'")
+    about = tuple(entry.get("about") or ())
+    for detail in about:
+        if detail not in DETAILS:
+            raise KnowledgeError(f"{where}: unknown detail {detail!r} in 'about'")
     return Sentence(
         text=text,
         sources=cited,
         facts=used,
         uncertain=bool(entry.get("uncertain"))
         or any(facts[key].uncertain for key in used),
+        about=about,
     )
 
 
@@ -322,6 +391,8 @@ def load_knowledge(directory: Path = KNOWLEDGE_DIR) -> Knowledge:
     knowledge = Knowledge()
     knowledge.sources = _load_sources(directory / "sources.yml")
     knowledge.places = _load_places(directory / "places.yml")
+    knowledge.elsewhere = _load_elsewhere(directory / "places.yml", knowledge.places)
+    knowledge.not_places = tuple(_read(directory / "places.yml").get("not_places", []))
     for path in sorted(directory.glob("*/*.yml")):
         organisation = _load_organisation(path, knowledge.sources, knowledge.places)
         if organisation.id in knowledge.organisations:

@@ -10,6 +10,7 @@ per script below, so "italiano" never matches Italia and "vandaag" never Vanda.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import spacy
 from spacy.language import Language
@@ -30,6 +31,17 @@ _APOSTROPHE_ENDINGS = (
 _CYRILLIC_ENDINGS = "ь е і у ю а я и ї ы ом ем ой ей ах ях ії ии ов ю".split()
 _ARABIC_PREFIX = "(?:و|ف)?(?:ب|ل|ك)?(?:ال)?"
 MIN_INFLECTED_ALIAS = 4
+# A word this long may be a city's name with one letter wrong ("Brusels",
+# "Amsterdan"), when the name has at least MIN_FUZZY_ALIAS letters and both begin
+# alike ("serving" is not Seraing, "jongeren" not Tongeren).
+MIN_FUZZY_WORD = 7
+MIN_FUZZY_ALIAS = 8
+SAME_BEGINNING = 3
+
+
+def _deletions(word: str) -> set[str]:
+    """The word with each one letter left out: two words one edit apart share one."""
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
 def _ending_pattern(alias: str) -> str:
@@ -46,11 +58,31 @@ def _ending_pattern(alias: str) -> str:
     return f"^{word}(?:{latin}|['’](?:{apostrophe}))?$"
 
 
+@dataclass(frozen=True)
+class Mention:
+    """A place named in a text, and where: ``text[start:end]`` is the name."""
+
+    place: Place
+    start: int
+    end: int
+
+
 class PlaceResolver:
     """Resolves places in text with one spaCy pipeline and matcher per language."""
 
     def __init__(self, knowledge: Knowledge) -> None:
         self.places = knowledge.places
+        self.elsewhere = knowledge.elsewhere
+        self._misspelt: dict[str, str] = {}  # a name or its deletion -> city id
+        for place in self.places.values():
+            if place.kind != "city":
+                continue
+            for alias in place.aliases:
+                name = normalise_text(alias)
+                if len(name) >= MIN_FUZZY_ALIAS and name.isalpha():
+                    for variant in {name} | _deletions(name):
+                        self._misspelt.setdefault(variant, place.id)
+        self._not_places = {normalise_text(word) for word in knowledge.not_places}
         self._pipelines: dict[str, tuple[Language, Matcher]] = {}
 
     def _pipeline(self, language: str) -> tuple[Language, Matcher]:
@@ -62,7 +94,7 @@ class PlaceResolver:
     def _build(self, language: str) -> tuple[Language, Matcher]:
         nlp = spacy.blank(language)
         matcher = Matcher(nlp.vocab)
-        for place in self.places.values():
+        for place in (*self.places.values(), *self.elsewhere.values()):
             patterns = []
             for alias in place.aliases:
                 words = [token.text for token in nlp.make_doc(normalise_text(alias))]
@@ -72,15 +104,57 @@ class PlaceResolver:
             matcher.add(place.id, patterns)
         return nlp, matcher
 
-    def find(self, text: str, language: str) -> list[Place]:
-        """Every place named in ``text``, most specific (cities) first."""
+    def mentions(self, text: str, language: str) -> list[Mention]:
+        """Every place named in ``text``, in reading order, served or not.
+
+        Where names overlap ("Reggio Emilia" and "Emilia"), the longest wins.
+        """
         nlp, matcher = self._pipeline(language)
         doc = nlp.make_doc(normalise_text(text))
-        found = {nlp.vocab.strings[match_id] for match_id, _, _ in matcher(doc)}
+        spans = sorted(
+            (
+                (start, end, nlp.vocab.strings[match_id])
+                for match_id, start, end in matcher(doc)
+            ),
+            key=lambda m: (m[0], -(m[1] - m[0])),
+        )
+        covered = set()
+        found: list[Mention] = []
+        for start, end, place_id in spans:
+            if start in covered or doc[start:end].text in self._not_places:
+                continue
+            covered.update(range(start, end))
+            place = self.places.get(place_id) or self.elsewhere[place_id]
+            found.append(
+                Mention(place, doc[start].idx, doc[end - 1].idx + len(doc[end - 1]))
+            )
+        for token in doc:
+            if token.i in covered or len(token.text) < MIN_FUZZY_WORD:
+                continue
+            variants = [token.text, *sorted(_deletions(token.text))]
+            city = next(
+                (
+                    self._misspelt[v]
+                    for v in variants
+                    if v in self._misspelt
+                    and v[:SAME_BEGINNING] == token.text[:SAME_BEGINNING]
+                ),
+                None,
+            )
+            if city is not None:
+                found.append(
+                    Mention(self.places[city], token.idx, token.idx + len(token))
+                )
+        return sorted(found, key=lambda mention: mention.start)
+
+    def find(self, text: str, language: str) -> list[Place]:
+        """Every served place named in ``text``, most specific (cities) first."""
+        found = {m.place.id: m.place for m in self.mentions(text, language)}
         order = {"city": 0, "region": 1, "country": 2}
-        return sorted((self.places[i] for i in found), key=lambda p: order[p.kind])
+        served = (p for p in found.values() if p.kind in order)
+        return sorted(served, key=lambda p: order[p.kind])
 
     def resolve(self, text: str, language: str) -> Place | None:
-        """The most specific place named in ``text``, if any."""
+        """The most specific served place named in ``text``, if any."""
         places = self.find(text, language)
         return places[0] if places else None

@@ -104,6 +104,7 @@ class AnswerRow(Base):
     position = sa.Column(sa.Integer, nullable=False)
     text = sa.Column(sa.Text, nullable=False)
     uncertain = sa.Column(sa.Boolean, nullable=False, default=False)
+    about = sa.Column(sa.String(255), nullable=False, default="")  # "maximum term"
     sources = relationship("SourceRow", secondary=answer_sources)
 
 
@@ -160,6 +161,7 @@ def store_knowledge(engine: sa.engine.Engine, knowledge: Knowledge) -> None:
                     position=position,
                     text=sentence.text,
                     uncertain=sentence.uncertain,
+                    about=" ".join(sentence.about),
                     sources=[sources[source] for source in sentence.sources],
                 )
                 for topic, sentences in organisation.answers.items()

@@ -1,0 +1,118 @@
+"""How people say what the assistant remembers, and which detail they ask.
+
+The regular expressions of ``data/cues/<lang>.yml``, one file per language, read
+and checked once per process.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from bot.knowledge.loading import DETAILS, SUBJECT_OF_TOPIC
+from bot.languages import ARABIC_VARIANTS, SUPPORTED_LANGUAGES, normalise_text
+from bot.settings import ROOT
+
+CUES_DIR = ROOT / "data" / "cues"
+STATUSES = ("refugee", "temporary_protection", "asylum_seeker")
+STAGES = ("idea", "young", "established")
+
+Patterns = tuple[re.Pattern[str], ...]
+
+
+class CuesError(ValueError):
+    """A cue file breaks a rule; the message names the file and the entry."""
+
+
+def _without_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", plain)
+
+
+def fold(text: str) -> str:
+    """Lowercase, Arabic variants folded, accents removed: what cues match against."""
+    return _without_accents(normalise_text(text))
+
+
+def _fold_pattern(pattern: str) -> str:
+    # As the text is folded, but a pattern's repeated letters ("bbz") stay.
+    return _without_accents(pattern.translate(ARABIC_VARIANTS).casefold())
+
+
+@dataclass(frozen=True)
+class Cues:
+    """One language's cues, compiled."""
+
+    language: str
+    origin_before: Patterns = ()
+    origin_endings: tuple[str, ...] = ()
+    past_before: Patterns = ()
+    now_before: Patterns = ()
+    details: dict[str, Patterns] = field(default_factory=dict)
+    subjects: dict[str, Patterns] = field(default_factory=dict)
+    follow_up: Patterns = ()
+    status: dict[str, Patterns] = field(default_factory=dict)
+    stage: dict[str, Patterns] = field(default_factory=dict)
+
+
+def _compile(patterns: object, where: str) -> Patterns:
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        raise CuesError(f"{where}: a list of regular expressions is expected")
+    try:
+        return tuple(re.compile(_fold_pattern(p)) for p in patterns)
+    except re.error as error:
+        raise CuesError(f"{where}: {error}") from error
+
+
+def _compile_named(
+    entries: object, allowed: tuple[str, ...] | set[str], where: str
+) -> dict[str, Patterns]:
+    if not isinstance(entries, dict):
+        raise CuesError(f"{where}: a mapping of names to patterns is expected")
+    unknown = set(entries) - set(allowed)
+    if unknown:
+        raise CuesError(f"{where}: unknown names {sorted(unknown)}")
+    return {name: _compile(p, f"{where}.{name}") for name, p in entries.items()}
+
+
+def load_language_cues(path: Path) -> Cues:
+    """One cue file, checked: known details, subjects, statuses and stages only."""
+    where = f"{path.parent.name}/{path.name}"
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    language = document.get("language")
+    if language != path.stem:
+        raise CuesError(f"{where}: 'language' must be {path.stem!r}")
+    return Cues(
+        language=language,
+        origin_before=_compile(document.get("origin_before", []), f"{where} origin"),
+        origin_endings=tuple(fold(e) for e in document.get("origin_endings") or ()),
+        past_before=_compile(document.get("past_before", []), f"{where} past_before"),
+        now_before=_compile(document.get("now_before", []), f"{where} now_before"),
+        details=_compile_named(
+            document.get("details", {}), DETAILS, f"{where} details"
+        ),
+        subjects=_compile_named(
+            document.get("subjects", {}),
+            set(SUBJECT_OF_TOPIC.values()),
+            f"{where} subjects",
+        ),
+        follow_up=_compile(document.get("follow_up", []), f"{where} follow_up"),
+        status=_compile_named(document.get("status", {}), STATUSES, f"{where} status"),
+        stage=_compile_named(document.get("stage", {}), STAGES, f"{where} stage"),
+    )
+
+
+@cache
+def shipped_cues() -> dict[str, Cues]:
+    """The cues of every launch language that has a file, read once per process."""
+    return {
+        code: load_language_cues(CUES_DIR / f"{code}.yml")
+        for code in SUPPORTED_LANGUAGES
+        if (CUES_DIR / f"{code}.yml").exists()
+    }

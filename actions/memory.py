@@ -1,0 +1,163 @@
+"""What the user tells about themselves, read from every message they write.
+
+Whatever the message's intent (a greeting, an answer to another question), it is read
+for where the user lives (kept apart from where they come from: "from Syria, now in
+Tilburg"), their status when they volunteer it and their business's stage. The
+results are slots (``action_validate_slot_mappings`` sets them after every message),
+so every action sees them; a later message that names another place replaces them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from actions.cues import Cues, fold
+from bot.knowledge.loading import Place
+from bot.knowledge.places import Mention, PlaceResolver
+from bot.languages import normalise_text
+
+# How much of the text before a place name its cue may take ("originally from").
+_CUE_WINDOW = 48
+# A message this short that names a place is an answer about where one lives.
+SHORT_MESSAGE_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Told:
+    """What one message says about the user (None: it says nothing about it)."""
+
+    residence: Mention | None = None
+    # Whether the message says outright that the user lives there ("I live in").
+    residence_said: bool = False
+    origin: Mention | None = None
+    status: str | None = None
+    stage: str | None = None
+
+
+def _any(patterns: Iterable, text: str) -> bool:
+    return any(pattern.search(text) for pattern in patterns)
+
+
+def _role(text: str, mention: Mention, cues: list[Cues]) -> str:
+    """Whether a place is where the user lives ("now"), lived, or comes from."""
+    before = fold(text[max(0, mention.start - _CUE_WINDOW) : mention.start])
+    name = fold(text[mention.start : mention.end])
+    if any(_any(c.now_before, before) for c in cues):
+        return "now"
+    origin_ending = any(
+        name.endswith(ending) and len(name) > len(ending) + 2
+        for c in cues
+        for ending in c.origin_endings
+    )
+    if origin_ending or any(_any(c.origin_before, before) for c in cues):
+        return "origin"
+    if any(_any(c.past_before, before) for c in cues):
+        return "past"
+    return "lives"
+
+
+def _current(mentions: list[Mention]) -> Mention | None:
+    """Of the places the user lives in, the one they name last, as a city if they can.
+
+    "Tilburg, Netherlands" is Tilburg; "not Espoo, Vantaa" is Vantaa.
+    """
+    if not mentions:
+        return None
+    last = mentions[-1]
+    if last.place.kind in ("country", "region"):
+        inside = [
+            m
+            for m in mentions
+            if m.place.kind == "city"
+            and last.place.id in (m.place.country, m.place.region)
+        ]
+        if inside:
+            return inside[-1]
+    return last
+
+
+def replaces(told: Told, known: Place | None, intent: str | None, text: str) -> bool:
+    """Whether the place a message names is where the user lives from now on.
+
+    A place said outright ("I live in", "now in"), given as an answer (a short
+    message, or one about where they live) replaces what we knew; a place named in
+    passing ("can my degree count in Belgium?", "mon diplôme italien") does not,
+    and the country of the city we know never replaces the city.
+    """
+    if told.residence is None:
+        return False
+    place = told.residence.place
+    if known is not None and place.kind == "country" and known.country == place.id:
+        return False
+    return (
+        known is None
+        or told.residence_said
+        or intent == "inform_location"
+        or len(text.split()) <= SHORT_MESSAGE_WORDS
+    )
+
+
+def _first_named(patterns: dict, text: str) -> str | None:
+    return next((name for name, found in patterns.items() if _any(found, text)), None)
+
+
+def read_message(
+    text: str, languages: Iterable[str], places: PlaceResolver, cues: dict[str, Cues]
+) -> Told:
+    """What ``text`` tells about the user, read with the cues of ``languages``."""
+    chosen = [cues[code] for code in dict.fromkeys(languages) if code in cues]
+    language = chosen[0].language if chosen else "xx"
+    normalised = normalise_text(text)
+    roles = [(m, _role(normalised, m, chosen)) for m in places.mentions(text, language)]
+    now = [m for m, role in roles if role == "now"]
+    lives = now or [m for m, role in roles if role == "lives"]
+    origins = [m for m, role in roles if role == "origin"]
+    folded = fold(text)
+    return Told(
+        residence=_current(lives),
+        residence_said=bool(now),
+        origin=origins[0] if origins else None,
+        status=next((s for c in chosen if (s := _first_named(c.status, folded))), None),
+        stage=next((s for c in chosen if (s := _first_named(c.stage, folded))), None),
+    )
+
+
+def asked_details(
+    text: str, languages: Iterable[str], cues: dict[str, Cues]
+) -> list[str]:
+    """The details a question asks ("maximum", "interest"), in the cue files' order."""
+    folded = fold(text)
+    chosen = [cues[code] for code in dict.fromkeys(languages) if code in cues]
+    found: dict[str, None] = {}
+    for language_cues in chosen:
+        for detail, patterns in language_cues.details.items():
+            if _any(patterns, folded):
+                found[detail] = None
+    return list(found)
+
+
+def named_subjects(
+    text: str, languages: Iterable[str], cues: dict[str, Cues]
+) -> list[str]:
+    """The subjects a message names outright ("loan", "diploma")."""
+    folded = fold(text)
+    chosen = [cues[code] for code in dict.fromkeys(languages) if code in cues]
+    return list(
+        dict.fromkeys(
+            subject
+            for language_cues in chosen
+            for subject, patterns in language_cues.subjects.items()
+            if _any(patterns, folded)
+        )
+    )
+
+
+def continues(text: str, languages: Iterable[str], cues: dict[str, Cues]) -> bool:
+    """Whether a message continues the last question ("and the cost?")."""
+    folded = fold(text)
+    return any(
+        _any(cues[code].follow_up, folded)
+        for code in dict.fromkeys(languages)
+        if code in cues
+    )

@@ -1,0 +1,101 @@
+"""What the assistant reads about the user from any message, in every language."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.cues import shipped_cues
+from actions.memory import asked_details, continues, named_subjects, read_message
+from bot.knowledge.loading import load_knowledge
+from bot.knowledge.places import PlaceResolver
+
+
+@pytest.fixture(scope="module")
+def places() -> PlaceResolver:
+    return PlaceResolver(load_knowledge())
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "lives", "comes_from"),
+    [
+        ("ciao, abito a Milano", "it", "milan", None),
+        ("hej jag bor i Vanda", "sv", "vantaa", None),
+        ("Liège'de yaşıyorum", "tr", "liege", None),
+        ("I'm a dentist from Egypt living in Espoo", "en", "espoo", "egypt"),
+        (
+            "Good morning. I moved to Tilburg last year from Syria",
+            "en",
+            "tilburg",
+            "syria",
+        ),
+        ("I am from Italy but I live in Ghent", "en", "ghent", "IT"),
+        ("I lived in Lyon, now in Liège", "en", "liege", None),
+        ("je viens d'Italie mais j'habite à Gand", "fr", "ghent", "IT"),
+        ("ik kom uit Syrië en woon nu in Rotterdam", "nl", "rotterdam", "syria"),
+        ("Я из Италии, живу в Генте", "ru", "ghent", "IT"),
+        ("Я з України, живу у Вантаа", "uk", "vantaa", "ukraine"),
+        ("أنا من سوريا وأعيش في بروكسل", "ar", "brussels", "syria"),
+        ("Suriye'den geldim, Rotterdam'da yaşıyorum", "tr", "rotterdam", "syria"),
+        ("Olen kotoisin Syyriasta ja asun Espoossa", "fi", "espoo", "syria"),
+        ("Tilburg, Netherlands", "en", "tilburg", None),
+    ],
+)
+def test_where_the_user_lives_is_kept_apart_from_where_they_come_from(
+    places: PlaceResolver, text: str, language: str, lives: str, comes_from: str | None
+) -> None:
+    told = read_message(text, [language], places, shipped_cues())
+    assert told.residence is not None and told.residence.place.id == lives
+    assert (told.origin.place.id if told.origin else None) == comes_from
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("I'm from Syria", "en"), ("من سوريا", "ar"), ("з України", "uk")],
+)
+def test_a_country_of_origin_alone_is_not_a_residence(
+    places: PlaceResolver, text: str, language: str
+) -> None:
+    told = read_message(text, [language], places, shipped_cues())
+    assert told.residence is None and told.origin is not None
+
+
+def test_a_place_we_do_not_serve_is_still_where_the_user_lives(
+    places: PlaceResolver,
+) -> None:
+    told = read_message("I live in Madrid", ["en"], places, shipped_cues())
+    assert told.residence is not None and told.residence.place.kind == "elsewhere"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "detail"),
+    [
+        ("what is the maximum I can borrow?", "en", "maximum"),
+        ("what is the minimum I can borrow?", "en", "minimum"),
+        ("how much is the interest?", "en", "interest"),
+        ("do I need a business plan?", "en", "business_plan"),
+        ("is recognition free for refugees?", "en", "refugees"),
+        ("how long does the recognition take?", "en", "time"),
+        ("quanto posso chiedere al massimo?", "it", "maximum"),
+        ("c'est quoi le taux d'intérêt ?", "fr", "interest"),
+        ("hoeveel kost het?", "nl", "cost"),
+    ],
+)
+def test_the_detail_a_question_asks(text: str, language: str, detail: str) -> None:
+    assert detail in asked_details(text, [language], shipped_cues())
+
+
+def test_an_elliptic_question_names_no_subject_and_continues() -> None:
+    cues = shipped_cues()
+    assert named_subjects("and how much does it cost?", ["en"], cues) == []
+    assert continues("and how much does it cost?", ["en"], cues)
+    assert named_subjects("how much does recognition cost?", ["en"], cues) == [
+        "recognition"
+    ]
+
+
+def test_every_launch_language_has_cues() -> None:
+    from bot.languages import SUPPORTED_LANGUAGES
+
+    cues = shipped_cues()
+    assert sorted(cues) == sorted(SUPPORTED_LANGUAGES)
+    assert all(len(c.details) >= 10 and c.subjects for c in cues.values())
