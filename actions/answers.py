@@ -7,6 +7,7 @@ question they asked (the ``topic`` slot remembers it).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rasa_sdk import Action, Tracker
@@ -74,6 +75,14 @@ class Question:
 
     topic: str | None
     details: tuple[str, ...] = ()
+    text: str = ""
+
+
+def _names(text: str, organisation: str) -> bool:
+    """Whether the text names the organisation ("Finnvera", "qredits")."""
+    first_word = re.split(r"[\s(:]", organisation.strip())[0].casefold()
+    generic = first_word in ("city", "service")  # "City of Vantaa"
+    return len(first_word) > 3 and not generic and first_word in text.casefold()
 
 
 def _subject(topic: str | None) -> str | None:
@@ -131,7 +140,7 @@ def asked_question(tracker: Tracker) -> Question:
         topic = last_topic
     else:
         topic = next((t for t, s in SUBJECT_OF_TOPIC.items() if s == subject), None)
-    return Question(topic, tuple(details))
+    return Question(topic, tuple(details), text)
 
 
 def asks_something(tracker: Tracker) -> bool:
@@ -206,6 +215,8 @@ class ActionAnswerTopic(Action):
         """
         topic = question.topic or ""
         organisations = route_to_partners(session, place_id, topic)
+        named = [o for o in organisations if _names(question.text, o.name)]
+        organisations = named or organisations  # "and Finnvera, how much?"
         answered = []
         for organisation in organisations:
             answer = compose_answer(organisation, topic, language, question.details)
@@ -247,7 +258,7 @@ class ActionAnswerTopic(Action):
         "Where do you live?" is asked whenever the answer depends on it, but not
         twice in a row.
         """
-        if named_a_place(tracker) or latest_intent(tracker) == "inform_location":
+        if named_a_place(tracker):
             dispatcher.utter_message(response="utter_no_partner_there")
             if topic is not None:
                 dispatcher.utter_message(response=GENERAL_ANSWER[topic])

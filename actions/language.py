@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.answers import ActionAnswerTopic, asks_something
+from actions.answers import ActionAnswerTopic, asked_place_last, asks_something
 from actions.conversation import guessed_language, latest_intent, message_languages
 from actions.cues import shipped_cues
 from actions.knowledge import knowledge_base, user_place
@@ -60,10 +60,22 @@ def remembered_slots(
     slots: dict[str, Any] = {}
     text = (tracker.latest_message or {}).get("text") or ""
     residence = told.residence
-    if residence is not None and replaces(told, known, latest_intent(tracker), text):
+    intent = latest_intent(tracker)
+    if residence is not None and replaces(
+        told, known, intent, text, asked_place_last(tracker)
+    ):
         is_country = residence.place.kind == "country"
         slots["city"] = None if is_country else _name(residence)
         slots["country"] = _name(residence) if is_country else None
+    elif residence is None and intent == "inform_location":
+        # A place we do not know at all ("I live in Smalltown"): kept as said.
+        said = [
+            e.get("value")
+            for e in (tracker.latest_message or {}).get("entities", [])
+            if e.get("entity") in ("city", "country") and e.get("value")
+        ]
+        if said and known is None:
+            slots["city"] = str(said[-1])
     if told.origin is not None:
         slots["origin"] = _name(told.origin)
     if told.status is not None:
@@ -165,6 +177,7 @@ SMALL_TALK_RESPONSES = {
     "affirm": "utter_affirm_ack",
     "deny": "utter_deny_ack",
     "out_of_scope": "utter_out_of_scope",
+    "help": "utter_help",
 }
 
 

@@ -77,25 +77,30 @@ def _current(mentions: list[Mention]) -> Mention | None:
     return last
 
 
-def replaces(told: Told, known: Place | None, intent: str | None, text: str) -> bool:
+def replaces(
+    told: Told, known: Place | None, intent: str | None, text: str, answering: bool
+) -> bool:
     """Whether the place a message names is where the user lives from now on.
 
-    A place said outright ("I live in", "now in"), given as an answer (a short
-    message, or one about where they live) replaces what we knew; a place named in
-    passing ("can my degree count in Belgium?", "mon diplôme italien") does not,
-    and the country of the city we know never replaces the city.
+    A place said outright ("I live in", "now in") or given as an answer (to "where
+    do you live?", in a short message, or one about where they live) replaces what
+    we knew. A place named in passing does not ("can my degree count in
+    Belgium?", "my diploma from Kinshasa"), nor the country of the city we know.
     """
     if told.residence is None:
         return False
     place = told.residence.place
     if known is not None and place.kind == "country" and known.country == place.id:
         return False
-    return (
-        known is None
-        or told.residence_said
+    answer = (
+        told.residence_said
+        or answering
         or intent == "inform_location"
         or len(text.split()) <= SHORT_MESSAGE_WORDS
     )
+    if place.kind == "elsewhere":  # abroad is where people come from, unless said
+        return answer
+    return known is None or answer
 
 
 def _first_named(patterns: dict, text: str) -> str | None:

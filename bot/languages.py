@@ -103,15 +103,16 @@ def _fold_name(text: str) -> str:
 
 
 def named_language(text: str) -> str | None:
-    """The language a message names ("in het Frans", "по-русски"), if one of ours.
+    """The language a message names first ("in het Frans", "по-русски").
 
-    A message naming a language we do not speak ("in Spanish") gives None.
+    A message naming a language we do not speak first ("in Spanish") gives None.
     """
     words = re.findall(r"\w+", _fold_name(text))
-    for stem, code in _language_name_stems():
-        arabic = re.search("[\u0600-\u06ff]", stem)
-        if any((stem in word) if arabic else word.startswith(stem) for word in words):
-            return code if code in SUPPORTED_LANGUAGES else None
+    for word in words:  # the first language named is the one asked for
+        for stem, code in _language_name_stems():
+            arabic = re.search("[\u0600-\u06ff]", stem)
+            if (stem in word) if arabic else word.startswith(stem):
+                return code if code in SUPPORTED_LANGUAGES else None
     return None
 
 

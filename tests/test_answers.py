@@ -267,3 +267,64 @@ async def test_an_answer_records_which_partners_the_conversation_was_routed_to()
         ]
     )  # nobody covers job coaching in Brussels: no route
     assert conversation.language == "en"
+
+
+@pytest.mark.usefixtures("knowledge_database")
+@pytest.mark.parametrize(
+    ("asked", "slots", "says", "not_says"),
+    [
+        # A specific question gets its fact first, for the user's place.
+        (
+            {"text": "what is the maximum I can borrow?", "intent": "ask_microloan"},
+            {"city": "Ghent"},
+            ["microStart", "€25,000"],
+            [],
+        ),
+        # A follow-up without a subject continues the last one.
+        (
+            {"text": "and how much does it cost?", "intent": "ask_loan_terms"},
+            {"city": "The Hague", "topic": "qualification_recognition"},
+            ["IDW", "€148.83"],
+            ["Qredits"],
+        ),
+        (
+            {"text": "what papers do I need?", "intent": "ask_recognition_documents"},
+            {"city": "Ghent", "topic": "microloan"},
+            ["microStart", "ID card"],
+            ["NARIC"],
+        ),
+        # A subject named outright wins over the last one.
+        (
+            {"text": "how much does recognition cost?", "intent": "ask_loan_terms"},
+            {"city": "Turin", "topic": "microloan"},
+            ["CIMEA", "€150"],
+            ["PerMicro"],
+        ),
+        # A refugee asking the cost hears whether it is free for them.
+        (
+            {"text": "how much does it cost?", "intent": "ask_recognition_cost"},
+            {"city": "Milan", "status": "refugee"},
+            ["CIMEA", "free"],
+            [],
+        ),
+    ],
+)
+async def test_the_question_asked_is_answered_for_the_place(
+    asked: dict, slots: dict, says: list[str], not_says: list[str]
+) -> None:
+    messages, _ = await answer(**asked, slots={"language": "en", **slots})
+    text = " ".join(m.get("text") or "" for m in messages)
+    assert all(s in text for s in says), text
+    assert not any(s in text for s in not_says), text
+
+
+@pytest.mark.usefixtures("knowledge_database")
+async def test_a_detail_nobody_states_is_said_unchecked_then_the_overview() -> None:
+    messages, _ = await answer(
+        text="how much is the interest?",
+        intent="ask_loan_terms",
+        slots={"language": "en", "city": "Rotterdam"},
+    )
+    assert messages[0]["response"] == "utter_no_checked_fact"
+    assert messages[0]["partner"] == "Qredits"
+    assert "€250,000" in messages[1]["text"]

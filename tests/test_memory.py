@@ -99,3 +99,68 @@ def test_every_launch_language_has_cues() -> None:
     cues = shipped_cues()
     assert sorted(cues) == sorted(SUPPORTED_LANGUAGES)
     assert all(len(c.details) >= 10 and c.subjects for c in cues.values())
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "code"),
+    [
+        ("can we switch to french pls, my english is not so good", "en", "fr"),
+        ("Можете далі писати російською? Чоловік українську гірше розуміє", "uk", "ru"),
+        ("mag het verder in het Frans aub?", "nl", "fr"),
+        ("بالعربية من فضلك", "ar", "ar"),
+        ("fransizca yazar misin", "tr", "fr"),
+        ("in Spanish please", "en", None),
+    ],
+)
+def test_the_first_language_a_message_names(
+    text: str, language: str, code: str | None
+) -> None:
+    from bot.languages import named_language
+
+    assert named_language(text) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "known", "answering", "replaced"),
+    [
+        ("I live in Madrid", "inform_location", None, False, True),
+        (
+            "my diploma from Kinshasa, how do I get it recognised?",
+            "x",
+            None,
+            False,
+            False,
+        ),
+        (
+            "I studied in Kinshasa, how do I get my diploma recognised?",
+            "x",
+            None,
+            False,
+            False,
+        ),
+        (
+            "Londen. Ben vorig jaar vanuit Lagos daarheen verhuisd",
+            "x",
+            None,
+            True,
+            True,
+        ),
+        ("can my degree count in Belgium?", "x", "antwerp", False, False),
+        ("sorry, I meant Espoo", "x", "vantaa", False, True),
+        ("I moved to Ghent now", "x", "rotterdam", False, True),
+    ],
+)
+def test_a_place_in_passing_does_not_replace_where_the_user_lives(
+    places: PlaceResolver,
+    text: str,
+    intent: str,
+    known: str | None,
+    answering: bool,
+    replaced: bool,
+) -> None:
+    from actions.memory import replaces
+
+    language = "nl" if text.startswith("Londen") else "en"
+    told = read_message(text, [language], places, shipped_cues())
+    place = places.places.get(known) if known else None
+    assert replaces(told, place, intent, text, answering) == replaced
