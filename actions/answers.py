@@ -46,6 +46,8 @@ GENERAL_ANSWER = {
     "job_coaching": "utter_job_coaching",
     "family_support": "utter_family_support",
 }
+# A question this short that names no subject continues the last one.
+ELLIPTIC_WORDS = 6
 # The replies that ask where the user lives (never twice in a row).
 PLACE_QUESTIONS = ("utter_ask_place", "utter_repayment_needs_place")
 OFFER_CONTACT = N_("Ask {partner} to contact me")
@@ -114,15 +116,22 @@ def asked_question(tracker: Tracker) -> Question:
         # Nothing asked in this message ("I live in Ghent"): the waiting question.
         waiting = (tracker.get_slot("topic_details") or "").split()
         return Question(last_topic, tuple(waiting))
-    holding = [s for s, topics in DETAIL_TOPIC.items() if set(details) & set(topics)]
+    # A mention of a profession ("my son's teacher") says nothing of the subject.
+    deciding = set(details) - {"professions"}
+    holding = [s for s, topics in DETAIL_TOPIC.items() if deciding & set(topics)]
     last_subject = _subject(last_topic)
+    elliptic = (
+        intent_topic is None
+        or len(text.split()) <= ELLIPTIC_WORDS
+        or continues(text, languages, cues)
+    )
     if named:
         subject = (
             _subject(intent_topic) if _subject(intent_topic) in named else named[0]
         )
     elif len(holding) == 1:
         subject = holding[0]
-    elif details and last_subject in holding:
+    elif deciding and last_subject in holding and elliptic:
         subject = last_subject  # "what papers do I need?" after a loan answer
     elif intent_topic is None and continues(text, languages, cues):
         subject = last_subject
@@ -259,8 +268,10 @@ class ActionAnswerTopic(Action):
         twice in a row.
         """
         if named_a_place(tracker):
+            # What still applies there: how recognition works in general. Lenders
+            # and coaches elsewhere do not.
             dispatcher.utter_message(response="utter_no_partner_there")
-            if topic is not None:
+            if topic is not None and _subject(topic) == "recognition":
                 dispatcher.utter_message(response=GENERAL_ANSWER[topic])
             return []
         if topic is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -19,11 +20,15 @@ from bot import settings
 from bot.knowledge.loading import Place
 from bot.knowledge.places import Mention
 from bot.languages import (
+    MIN_LETTERS_FOR_DETECTION,
     NATIVE_NAMES,
     SUPPORTED_LANGUAGES,
+    LanguageGuess,
     conversation_language,
+    count_letters,
     named_language,
     normalise_language,
+    normalise_text,
 )
 
 
@@ -47,6 +52,29 @@ def explicit_language(tracker: Tracker) -> str | None:
 def language_list() -> str:
     """Every language we speak, each named in its own language."""
     return ", ".join(NATIVE_NAMES[code] for code in SUPPORTED_LANGUAGES)
+
+
+def guess_without_places(tracker: Tracker) -> LanguageGuess | None:
+    """The message's language guess, unsure when place names make up its letters.
+
+    "abito a Vantaa, a Myyrmäki" looks Finnish to a language identifier.
+    """
+    guess = guessed_language(tracker)
+    text = (tracker.latest_message or {}).get("text") or ""
+    if guess is None or not guess.reliable or not guess.code:
+        return guess
+    mentions = knowledge_base(settings.DATABASE_URL).places.mentions(text, guess.code)
+    if not mentions:
+        return guess
+    normalised = normalise_text(text)
+    kept, position = [], 0
+    for mention in mentions:
+        kept.append(normalised[position : mention.start])
+        position = mention.end
+    kept.append(normalised[position:])
+    if count_letters(" ".join(kept)) >= MIN_LETTERS_FOR_DETECTION:
+        return guess
+    return replace(guess, reliable=False)
 
 
 def _name(mention: Mention | None) -> str | None:
@@ -125,7 +153,7 @@ class ValidateSlotMappings(ValidationAction):
         language = conversation_language(
             current=tracker.get_slot("language"),
             explicit=explicit_language(tracker),
-            guess=guessed_language(tracker),
+            guess=guess_without_places(tracker),
         )
         return {"language": language}
 

@@ -28,8 +28,10 @@ class Told:
     """What one message says about the user (None: it says nothing about it)."""
 
     residence: Mention | None = None
-    # Whether the message says outright that the user lives there ("I live in").
+    # Whether the message says outright that the user lives there ("I live in"),
+    # or only that they are "from" one of our cities.
     residence_said: bool = False
+    residence_weak: bool = False
     origin: Mention | None = None
     status: str | None = None
     stage: str | None = None
@@ -100,6 +102,8 @@ def replaces(
     )
     if place.kind == "elsewhere":  # abroad is where people come from, unless said
         return answer
+    if told.residence_weak:
+        return known is None
     return known is None or answer
 
 
@@ -116,12 +120,24 @@ def read_message(
     normalised = normalise_text(text)
     roles = [(m, _role(normalised, m, chosen)) for m in places.mentions(text, language)]
     now = [m for m, role in roles if role == "now"]
-    lives = now or [m for m, role in roles if role == "lives"]
-    origins = [m for m, role in roles if role == "origin"]
+    lives = [m for m, role in roles if role == "lives"]
+    served = [m for m in lives if m.place.kind != "elsewhere"]
+    # Without a word saying so, a place abroad next to one of ours is where the
+    # user comes from ("abito a Roma ... diploma di Bangladesh").
+    origins = [m for m, role in roles if role == "origin"] + (
+        [m for m in lives if m not in served] if served else []
+    )
+    lives = now or served or lives
+    # "я з Брюсселя", "I'm from Amsterdam": with nothing else said, one of our
+    # cities is where the user is (a country stays where they come from).
+    weak = not lives and [
+        m for m, role in roles if role == "origin" and m.place.kind == "city"
+    ]
     folded = fold(text)
     return Told(
-        residence=_current(lives),
+        residence=_current(lives or weak or []),
         residence_said=bool(now),
+        residence_weak=bool(weak),
         origin=origins[0] if origins else None,
         status=next((s for c in chosen if (s := _first_named(c.status, folded))), None),
         stage=next((s for c in chosen if (s := _first_named(c.stage, folded))), None),

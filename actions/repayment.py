@@ -34,13 +34,19 @@ def monthly_payment(amount: float, yearly_rate_percent: float, months: int) -> f
     return amount * rate / (1 - (1 + rate) ** -months)
 
 
-def estimate_request(tracker: Tracker) -> str:
-    """The user's latest message that asked for an estimate (maybe before "where?")."""
-    for event in reversed(tracker.events):
-        intent = (event.get("parse_data") or {}).get("intent") or {}
-        if event.get("event") == "user" and intent.get("name") == "estimate_repayment":
-            return event.get("text") or ""
-    return (tracker.latest_message or {}).get("text") or ""
+def estimate_requests(tracker: Tracker) -> list[str]:
+    """The user's messages that asked for an estimate, the latest first.
+
+    The amount and the duration may come in different ones ("10000 over 3 years?",
+    then "and over 4 years?"), or before "where do you live?".
+    """
+    return [
+        event.get("text") or ""
+        for event in reversed(tracker.events)
+        if event.get("event") == "user"
+        and ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        == "estimate_repayment"
+    ]
 
 
 def lowest_fact(facts: list[FactRow], prefix: str) -> FactRow | None:
@@ -127,30 +133,25 @@ class ActionEstimateRepayment(Action):
         language: str,
         lender: Any,
     ) -> None:
-        # What this message says first ("and over 4 years?"), then the request.
-        texts = [
-            (tracker.latest_message or {}).get("text") or "",
-            estimate_request(tracker),
-        ]
+        # What this message says first ("and over 4 years?"), then the requests.
+        latest = (tracker.latest_message or {}).get("text") or ""
+        requests = estimate_requests(tracker)
         amount_text = next(tracker.get_latest_entity_values("amount"), None)
         duration_text = next(tracker.get_latest_entity_values("duration"), None)
+        said_duration = (duration_text, latest, tracker.get_slot("duration"), *requests)
         months = next(
             (
                 m
-                for t in (
-                    duration_text,
-                    texts[0],
-                    tracker.get_slot("duration"),
-                    texts[1],
-                )
+                for t in said_duration
                 if t and (m := parse_duration_months(t, language)) is not None
             ),
             None,
         )
+        said_amount = (amount_text, latest, tracker.get_slot("amount"), *requests)
         amount = next(
             (
                 a
-                for t in (amount_text, texts[0], tracker.get_slot("amount"), texts[1])
+                for t in said_amount
                 if t
                 and (a := parse_amount(without_durations(t, language), language))
                 is not None

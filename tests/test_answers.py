@@ -175,6 +175,11 @@ async def test_a_place_outside_our_countries_is_said_plainly() -> None:
         "utter_no_partner_there",
         "utter_qualification_recognition",
     ]
+    # Lenders in other countries do not apply there: none is listed.
+    messages, _ = await answer(
+        text="I live in Madrid", intent="inform_location", slots={"topic": "microloan"}
+    )
+    assert [m["response"] for m in messages] == ["utter_no_partner_there"]
 
 
 @pytest.mark.usefixtures("knowledge_database")

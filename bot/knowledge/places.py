@@ -39,6 +39,17 @@ MIN_FUZZY_ALIAS = 8
 SAME_BEGINNING = 3
 
 
+def _stems(word: str) -> list[str]:
+    """The word, and for a Cyrillic name ending in a vowel its stem.
+
+    Болонья is Болонье and Болоньи in a sentence, Москва is Москве.
+    """
+    cyrillic = re.search("[\u0400-\u04ff]", word)
+    if cyrillic and len(word) > MIN_INFLECTED_ALIAS + 1 and word[-1] in "аяьйоеиыіу":
+        return [word, word[:-1]]
+    return [word]
+
+
 def _deletions(word: str) -> set[str]:
     """The word with each one letter left out: two words one edit apart share one."""
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
@@ -98,9 +109,10 @@ class PlaceResolver:
             patterns = []
             for alias in place.aliases:
                 words = [token.text for token in nlp.make_doc(normalise_text(alias))]
-                pattern = [{"LOWER": word} for word in words[:-1]]
-                pattern.append({"LOWER": {"REGEX": _ending_pattern(words[-1])}})
-                patterns.append(pattern)
+                for last in _stems(words[-1]):
+                    pattern = [{"LOWER": word} for word in words[:-1]]
+                    pattern.append({"LOWER": {"REGEX": _ending_pattern(last)}})
+                    patterns.append(pattern)
             matcher.add(place.id, patterns)
         return nlp, matcher
 
