@@ -60,7 +60,7 @@ stories: model
 
 eval: model
 	$(PY) scripts/evaluate_nlu.py --floor 0.90
-	$(PY) scripts/evaluate_conversations.py --floor 0.90
+	$(PY) scripts/evaluate_conversations.py
 
 bench: model browser
 	$(PY) scripts/bench_nlu.py

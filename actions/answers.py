@@ -27,7 +27,7 @@ from actions.topics import TOPIC_OF_INTENT
 from bot import settings
 from bot.i18n import N_, render
 from bot.knowledge.answers import compose_answer
-from bot.knowledge.loading import DETAIL_TOPIC, SUBJECT_OF_TOPIC
+from bot.knowledge.loading import COMPUTED_TOPICS, DETAIL_TOPIC, SUBJECT_OF_TOPIC
 from bot.knowledge.storage import OrganisationRow, route_to_partners
 from bot.records import engine_for, record_routes
 
@@ -85,6 +85,11 @@ def _names(text: str, organisation: str) -> bool:
     first_word = re.split(r"[\s(:]", organisation.strip())[0].casefold()
     generic = first_word in ("city", "service")  # "City of Vantaa"
     return len(first_word) > 3 and not generic and first_word in text.casefold()
+
+
+def _same_subject(topic: str, other: str) -> bool:
+    answered = topic != other and other not in COMPUTED_TOPICS
+    return answered and _subject(topic) == _subject(other) is not None
 
 
 def _subject(topic: str | None) -> str | None:
@@ -224,8 +229,14 @@ class ActionAnswerTopic(Action):
         """
         topic = question.topic or ""
         organisations = route_to_partners(session, place_id, topic)
-        named = [o for o in organisations if _names(question.text, o.name)]
-        organisations = named or organisations  # "and Finnvera, how much?"
+        # "and Finnvera, how much?": the organisation named, for its topic.
+        others = [t for t in SUBJECT_OF_TOPIC if _same_subject(topic, t)]
+        for other in [topic, *others]:
+            serving = route_to_partners(session, place_id, other)
+            named = [o for o in serving if _names(question.text, o.name)]
+            if named:
+                topic, organisations = other, named
+                break
         answered = []
         for organisation in organisations:
             answer = compose_answer(organisation, topic, language, question.details)

@@ -40,9 +40,15 @@ def fold(text: str) -> str:
     return _without_accents(normalise_text(text))
 
 
+def greeting_key(text: str) -> str:
+    """A short message as compared with the greetings: folded, no punctuation."""
+    return " ".join(re.sub(r"[^\w\s]", " ", fold(text)).split())
+
+
 def _fold_pattern(pattern: str) -> str:
-    # As the text is folded, but a pattern's repeated letters ("bbz") stay.
-    return _without_accents(pattern.translate(ARABIC_VARIANTS).casefold())
+    # As the text is folded, but a pattern's repeated letters ("bbz") and the case
+    # of its escapes (\W is not \w) stay: patterns match ignoring case.
+    return _without_accents(pattern.translate(ARABIC_VARIANTS))
 
 
 @dataclass(frozen=True)
@@ -50,10 +56,13 @@ class Cues:
     """One language's cues, compiled."""
 
     language: str
+    greetings: tuple[str, ...] = ()
     origin_before: Patterns = ()
     origin_endings: tuple[str, ...] = ()
     past_before: Patterns = ()
     now_before: Patterns = ()
+    now_after: Patterns = ()
+    now_endings: tuple[str, ...] = ()
     details: dict[str, Patterns] = field(default_factory=dict)
     subjects: dict[str, Patterns] = field(default_factory=dict)
     follow_up: Patterns = ()
@@ -65,7 +74,7 @@ def _compile(patterns: object, where: str) -> Patterns:
     if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
         raise CuesError(f"{where}: a list of regular expressions is expected")
     try:
-        return tuple(re.compile(_fold_pattern(p)) for p in patterns)
+        return tuple(re.compile(_fold_pattern(p), re.IGNORECASE) for p in patterns)
     except re.error as error:
         raise CuesError(f"{where}: {error}") from error
 
@@ -90,10 +99,13 @@ def load_language_cues(path: Path) -> Cues:
         raise CuesError(f"{where}: 'language' must be {path.stem!r}")
     return Cues(
         language=language,
+        greetings=tuple(greeting_key(g) for g in document.get("greetings") or ()),
         origin_before=_compile(document.get("origin_before", []), f"{where} origin"),
         origin_endings=tuple(fold(e) for e in document.get("origin_endings") or ()),
         past_before=_compile(document.get("past_before", []), f"{where} past_before"),
         now_before=_compile(document.get("now_before", []), f"{where} now_before"),
+        now_after=_compile(document.get("now_after", []), f"{where} now_after"),
+        now_endings=tuple(fold(e) for e in document.get("now_endings") or ()),
         details=_compile_named(
             document.get("details", {}), DETAILS, f"{where} details"
         ),

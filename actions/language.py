@@ -15,7 +15,7 @@ from actions.answers import ActionAnswerTopic, asked_place_last, asks_something
 from actions.conversation import guessed_language, latest_intent, message_languages
 from actions.cues import shipped_cues
 from actions.knowledge import knowledge_base, user_place
-from actions.memory import Told, read_message, replaces
+from actions.memory import Told, greeting_language, read_message, replaces
 from bot import settings
 from bot.knowledge.loading import Place
 from bot.knowledge.places import Mention
@@ -150,10 +150,15 @@ class ValidateSlotMappings(ValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Sets the reply language from the user's choice or from their text."""
+        text = (tracker.latest_message or {}).get("text") or ""
+        greeted_in = greeting_language(text, shipped_cues())
+        guess = guess_without_places(tracker)
+        if greeted_in is not None:  # "merhaba": too short for the identifier
+            guess = LanguageGuess(code=greeted_in, confidence=1.0, reliable=False)
         language = conversation_language(
             current=tracker.get_slot("language"),
             explicit=explicit_language(tracker),
-            guess=guess_without_places(tracker),
+            guess=guess,
         )
         return {"language": language}
 

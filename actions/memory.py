@@ -9,11 +9,12 @@ so every action sees them; a later message that names another place replaces the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from actions.cues import Cues, fold
-from bot.knowledge.loading import Place
+from actions.cues import Cues, fold, greeting_key
+from bot.knowledge.loading import DETAILS, Place
 from bot.knowledge.places import Mention, PlaceResolver
 from bot.languages import normalise_text
 
@@ -43,9 +44,16 @@ def _any(patterns: Iterable, text: str) -> bool:
 
 def _role(text: str, mention: Mention, cues: list[Cues]) -> str:
     """Whether a place is where the user lives ("now"), lived, or comes from."""
-    before = fold(text[max(0, mention.start - _CUE_WINDOW) : mention.start])
     name = fold(text[mention.start : mention.end])
-    if any(_any(c.now_before, before) for c in cues):
+    before = text[max(0, mention.start - _CUE_WINDOW) : mention.start]
+    if re.match("[وف]?[بل]", name) and re.search("[\u0600-\u06ff]", name):
+        before += name[: name.index(name.lstrip("وف")[0]) + 1] + " "  # بـ، لـ: "in"
+    before = fold(before)
+    after = fold(text[mention.end : mention.end + _CUE_WINDOW])
+    now_ending = any(name.endswith(e) for c in cues for e in c.now_endings)
+    if now_ending or any(
+        _any(c.now_before, before) or _any(c.now_after, after) for c in cues
+    ):
         return "now"
     origin_ending = any(
         name.endswith(ending) and len(name) > len(ending) + 2
@@ -144,18 +152,26 @@ def read_message(
     )
 
 
+def greeting_language(text: str, cues: dict[str, Cues]) -> str | None:
+    """The language of a message that is only a greeting of one language."""
+    key = greeting_key(text)
+    languages = [code for code, c in cues.items() if key in c.greetings]
+    return languages[0] if len(languages) == 1 else None
+
+
 def asked_details(
     text: str, languages: Iterable[str], cues: dict[str, Cues]
 ) -> list[str]:
-    """The details a question asks ("maximum", "interest"), in the cue files' order."""
+    """The details a question asks ("maximum", "interest"), most specific first."""
     folded = fold(text)
     chosen = [cues[code] for code in dict.fromkeys(languages) if code in cues]
-    found: dict[str, None] = {}
-    for language_cues in chosen:
-        for detail, patterns in language_cues.details.items():
-            if _any(patterns, folded):
-                found[detail] = None
-    return list(found)
+    found = {
+        detail
+        for language_cues in chosen
+        for detail, patterns in language_cues.details.items()
+        if _any(patterns, folded)
+    }
+    return [detail for detail in DETAILS if detail in found]
 
 
 def named_subjects(

@@ -13,7 +13,6 @@ seen such text, so its guess would be noise.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 import numpy as np
@@ -33,7 +32,6 @@ from bot.languages import (
     combine_guesses,
     guess_language,
     load_language_models,
-    normalise_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -41,24 +39,6 @@ logger = logging.getLogger(__name__)
 LANGUAGE_KEY = "language"
 _FEATURES = 2**16
 _MODEL_FILE = "language_classifier.npz"
-# Short training examples ("merhaba", "hoi", "привіт") written in one language only
-# name it, though they are too short for the classifiers.
-MAX_PHRASE_WORDS = 3
-
-
-def phrase_key(text: str) -> str:
-    """A short message as looked up among the one-language phrases."""
-    return " ".join(re.sub(r"[^\w\s]", " ", normalise_text(text)).split())
-
-
-def one_language_phrases(labelled: list[tuple[str, str]]) -> dict[str, str]:
-    """The short examples that occur in exactly one language's training data."""
-    seen: dict[str, set[str]] = {}
-    for text, language in labelled:
-        key = phrase_key(text)
-        if key and len(key.split()) <= MAX_PHRASE_WORDS:
-            seen.setdefault(key, set()).add(language)
-    return {key: codes.pop() for key, codes in seen.items() if len(codes) == 1}
 
 
 def _vectorizer() -> HashingVectorizer:
@@ -92,14 +72,12 @@ class LanguageIdentifier(GraphComponent):
         languages: list[str] | None = None,
         weights: np.ndarray | None = None,
         bias: np.ndarray | None = None,
-        phrases: dict[str, str] | None = None,
     ) -> None:
         self._model_storage = model_storage
         self._resource = resource
         self.languages = languages or []
         self.weights = weights
         self.bias = bias
-        self.phrases = phrases or {}
 
     @classmethod
     def create(
@@ -129,15 +107,12 @@ class LanguageIdentifier(GraphComponent):
         # Column-major, so that scoring with its transpose needs no copy.
         self.weights = np.asfortranarray(classifier.coef_, dtype=np.float32)
         self.bias = classifier.intercept_.astype(np.float32)
-        self.phrases = one_language_phrases(labelled)
         with self._model_storage.write_to(self._resource) as directory:
             np.savez_compressed(
                 directory / _MODEL_FILE,
                 languages=np.array(self.languages),
                 weights=self.weights,
                 bias=self.bias,
-                phrases=np.array(list(self.phrases)),
-                phrase_languages=np.array(list(self.phrases.values())),
             )
         return self._resource
 
@@ -161,12 +136,6 @@ class LanguageIdentifier(GraphComponent):
                     languages=[str(code) for code in stored["languages"]],
                     weights=np.asfortranarray(stored["weights"]),
                     bias=stored["bias"],
-                    phrases=dict(
-                        zip(
-                            stored["phrases"].tolist(),
-                            stored["phrase_languages"].tolist(),
-                        )
-                    ),
                 )
         except (ValueError, FileNotFoundError):
             return cls(model_storage, resource)
@@ -183,14 +152,7 @@ class LanguageIdentifier(GraphComponent):
         return dict(zip(self.languages, probabilities.tolist()))
 
     def guess(self, text: str) -> LanguageGuess:
-        """The language of ``text``, from both opinions.
-
-        A short phrase of one language only ("merhaba") names it, though not
-        reliably enough to switch a conversation that has a language already.
-        """
-        phrase_language = self.phrases.get(phrase_key(text))
-        if phrase_language is not None:
-            return LanguageGuess(code=phrase_language, confidence=1.0, reliable=False)
+        """The language of ``text``, from both opinions."""
         return combine_guesses(text, guess_language(text), self.domain_guess(text))
 
     def process(self, messages: list[Message]) -> list[Message]:

@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 import tempfile
+import urllib.error
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,6 +22,7 @@ from bot.languages import SUPPORTED_LANGUAGES
 from bot.launcher import AssistantProcess
 from bot.settings import ROOT
 from tests.conversation_set import (
+    FLOOR,
     Result,
     describe,
     load_set,
@@ -74,11 +76,15 @@ def main() -> int:
     """Runs the set; exit 1 if a language passes less than ``--floor``."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("languages", nargs="*", default=list(SUPPORTED_LANGUAGES))
-    parser.add_argument("--floor", type=float, default=0.0)
+    parser.add_argument("--floor", type=float, default=FLOOR)
     parser.add_argument("--url", help="a running assistant's REST webhook instead")
     arguments = parser.parse_args()
     if arguments.url:
-        results = run_set(arguments.url, arguments.languages)
+        try:
+            results = run_set(arguments.url, arguments.languages)
+        except urllib.error.URLError as error:
+            print(f"No assistant answers at {arguments.url}: {error.reason}")
+            return 2
     else:
         with tempfile.TemporaryDirectory() as tmp:
             with AssistantProcess(PORTS, Path(tmp) / "conversations.db"):

@@ -12,6 +12,7 @@ import pytest
 from bot.languages import SUPPORTED_LANGUAGES
 from tests.conftest import REST, Assistant, expected
 from tests.conversation_set import (
+    FLOOR,
     check,
     describe,
     load_set,
@@ -19,8 +20,6 @@ from tests.conversation_set import (
     rest_client,
     run_conversation,
 )
-
-FLOOR = 0.90
 
 
 @pytest.mark.e2e

@@ -164,3 +164,30 @@ def test_a_place_in_passing_does_not_replace_where_the_user_lives(
     told = read_message(text, [language], places, shipped_cues())
     place = places.places.get(known) if known else None
     assert replaces(told, place, intent, text, answering) == replaced
+
+
+@pytest.mark.parametrize(
+    ("greeting", "language"),
+    [
+        ("Merhaba!", "tr"),
+        ("Hoi", "nl"),
+        ("Moi", "fi"),
+        ("Привіт", "uk"),
+        ("مرحبا", "ar"),
+        ("hi", None),
+        ("ok", None),
+    ],
+)
+async def test_a_greeting_of_one_language_sets_the_reply_language(
+    greeting: str, language: str | None
+) -> None:
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.language import ValidateSlotMappings
+    from tests.conftest import make_tracker
+
+    tracker = make_tracker(text=greeting, intent="greet")
+    domain = {"slots": {"language": {"type": "text", "mappings": [{"type": "custom"}]}}}
+    events = await ValidateSlotMappings().run(CollectingDispatcher(), tracker, domain)
+    chosen = {e["name"]: e["value"] for e in events}["language"]
+    assert chosen == (language or "en")

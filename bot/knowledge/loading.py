@@ -70,7 +70,12 @@ DETAIL_TOPIC = {
         "professions": "qualification_recognition",
     },
 }
-DETAILS = tuple(sorted({d for details in DETAIL_TOPIC.values() for d in details}))
+# Most specific first: a question that asks two ("can I still get the start-up
+# grant?" is also "can I get") is answered for the first.
+DETAILS = (
+    "grant_timing professions business_plan debts refugees documents maximum "
+    "minimum interest term cost time who"
+).split()
 
 
 class KnowledgeError(ValueError):

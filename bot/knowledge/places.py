@@ -23,10 +23,12 @@ from bot.languages import SUPPORTED_LANGUAGES, normalise_text
 # apostrophe, Swedish/Dutch/English genitive); single letters only after an apostrophe.
 _LATIN_ENDINGS = (
     "n ssa ssä sta stä lla llä lta ltä lle na nä ksi an en in on un aan een iin seen "
-    "issa issä ista istä ille illa illä ilta iltä iin da de ta te dan den tan ten ya ye"
+    "issa issä ista istä ille illa illä ilta iltä iin da de ta te dan den tan ten ya "
+    "ye dayım deyim tayım teyim dayim dayız deyiz dayiz"
 ).split()
 _APOSTROPHE_ENDINGS = (
-    "da de ta te dan den tan ten a e ı i u ü ya ye yı yi yu yü ın in un ün nın nin s"
+    "da de ta te dan den tan ten a e ı i u ü ya ye yı yi yu yü ın in un ün nın nin s "
+    "dayım deyim tayım teyim dayim dayız deyiz dayiz daydım deydim"
 ).split()
 _CYRILLIC_ENDINGS = "ь е і у ю а я и ї ы ом ем ой ей ах ях ії ии ов ю".split()
 _ARABIC_PREFIX = "(?:و|ف)?(?:ب|ل|ك)?(?:ال)?"
@@ -58,10 +60,10 @@ def _deletions(word: str) -> set[str]:
 def _ending_pattern(alias: str) -> str:
     """A regular expression for one alias word with the endings its script allows."""
     word = re.escape(alias)
+    if re.search("[\u0600-\u06ff]", alias):  # غنت is بغنت "in Ghent" too
+        return f"^{_ARABIC_PREFIX}{word}$"
     if len(alias) < MIN_INFLECTED_ALIAS:
         return f"^{word}$"
-    if re.search("[\u0600-\u06ff]", alias):
-        return f"^{_ARABIC_PREFIX}{word}$"
     if re.search("[\u0400-\u04ff]", alias):
         return f"^{word}(?:{'|'.join(_CYRILLIC_ENDINGS)})?$"
     latin = "|".join(_LATIN_ENDINGS)
