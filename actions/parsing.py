@@ -24,8 +24,40 @@ _YEAR_WORDS = (
     r"рік|роки|років|год|лет|yıl|yil|sene"
 )
 _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
-# Languages whose number words text2num reads (of ours); the others type digits.
+# Languages whose number words text2num reads (of ours).
 _NUMBER_WORD_LANGUAGES = {"en", "fr", "nl", "it"}
+# The small numbers of the others, as people write durations ("на два роки",
+# "kahdeksi vuodeksi", "iki yıl", "tre år", "سنتين"); larger numbers come as digits.
+_SMALL_NUMBERS = {
+    "uk": "один одного одну 1 два двох дві 2 три трьох 3 чотири чотирьох 4 п'ять "
+    "пять 5 шість 6 сім 7 вісім 8 дев'ять 9 десять 10",
+    "ru": "один одного одну 1 два двух две 2 три трех трёх 3 четыре четырех "
+    "четырёх 4 пять 5 шесть 6 семь 7 восемь 8 девять 9 десять 10",
+    "fi": "yksi yhden yhdeksi 1 kaksi kahden kahdeksi 2 kolme kolmen kolmeksi 3 "
+    "neljä neljän neljäksi 4 viisi viiden viideksi 5 kuusi kuuden kuudeksi 6 "
+    "seitsemän seitsemäksi 7 kahdeksan kahdeksaksi 8 yhdeksän 9 kymmenen 10",
+    "sv": "ett en 1 två 2 tre 3 fyra 4 fem 5 sex 6 sju 7 åtta 8 nio 9 tio 10",
+    "tr": "bir 1 iki 2 üç uç 3 dört dort 4 beş bes 5 altı alti 6 yedi 7 sekiz 8 "
+    "dokuz 9 on 10",
+    "ar": "واحد واحده 1 اثنين اثنتين 2 ثلاث ثلاثه 3 اربع اربعه 4 خمس خمسه 5 "
+    "ست سته 6 سبع سبعه 7 ثماني ثمانيه 8 تسع تسعه 9 عشر عشره 10",
+}
+
+
+def _number_words(language: str) -> dict[str, str]:
+    words: dict[str, str] = {}
+    pending: list[str] = []
+    for item in _SMALL_NUMBERS.get(language, "").split():
+        if item.isdigit():
+            words.update(dict.fromkeys(pending, item))
+            pending = []
+        else:
+            pending.append(item)
+    return words
+
+
+# "two years" in Arabic is one word: the dual.
+_ARABIC_TWO_YEARS = re.compile(r"\b(?:سنتين|سنتان|عامين|عامان)\b")
 
 
 def _to_number(match: re.Match[str]) -> float:
@@ -44,7 +76,16 @@ def words_to_digits(text: str, language: str) -> str:
     """Number words as digits ("dix mille": "10000") where text2num reads them."""
     text = text.translate(_ARABIC_DIGITS)
     if language in _NUMBER_WORD_LANGUAGES:
-        text = alpha2digit(text, language)
+        return alpha2digit(text, language)
+    if language == "ar":
+        text = _ARABIC_TWO_YEARS.sub("2 سنة", text)
+    words = _number_words(language)
+    if words:  # only before a month or year: Swedish "en", Turkish "bir" are "a"
+        pattern = (
+            r"(?<!\w)(" + "|".join(map(re.escape, words)) + r")(?!\w)"
+            rf"(?=\s*(?:{_MONTH_WORDS}|{_YEAR_WORDS}))"
+        )
+        text = re.sub(pattern, lambda m: words[m.group().lower()], text, flags=re.I)
     return text
 
 

@@ -29,7 +29,7 @@ SET_DIR = Path(__file__).parent / "conversations"
 # The share of a language's conversations that must pass in `make test`. The aim is
 # 0.95 and the bar 0.90; this floor, under today's figures (README), catches
 # regressions until the aim is met.
-FLOOR = 0.65
+FLOOR = 0.75
 # The replies a `says` expectation names, by the responses that say it.
 SAYS = {
     "no_partner_there": ("utter_no_partner_there",),

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.parsing import parse_amount, parse_duration_months
+from actions.parsing import parse_amount, parse_duration_months, without_durations
 from actions.repayment import ActionEstimateRepayment, monthly_payment
 from bot import settings
 from tests.conftest import after_slot_mappings, make_tracker
@@ -147,3 +147,21 @@ async def test_the_amount_asked_before_the_place_question_is_used() -> None:
     [message] = dispatcher.messages
     assert message["response"] == "utter_repayment_estimate"
     assert (message["loan_amount"], message["months"]) == (8000, 24)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "months", "amount"),
+    [
+        ("беру 8000 на два роки", "uk", 24, 8000),
+        ("Jos otan 8000 euroa lainaa kahdeksi vuodeksi", "fi", 24, 8000),
+        ("5000 på tre år", "sv", 36, 5000),
+        ("bir dükkan için 5000, iki yıl", "tr", 24, 5000),
+        ("I have a shop since 3 years, I need 15000 euro", "en", 36, 15000),
+        ("en bok", "sv", None, None),
+    ],
+)
+def test_durations_in_words_and_amounts_apart_from_them(
+    text: str, language: str, months: int | None, amount: float | None
+) -> None:
+    assert parse_duration_months(text, language) == months
+    assert parse_amount(without_durations(text, language), language) == amount

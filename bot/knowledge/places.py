@@ -41,6 +41,17 @@ MIN_FUZZY_ALIAS = 8
 SAME_BEGINNING = 3
 
 
+# Latin letters that look like Cyrillic ones, typed by mistake inside Cyrillic
+# words on a phone ("гентi" with a Latin i).
+_TO_CYRILLIC = str.maketrans("aceiopxy", "асеіорху")
+_MIXED_WORD = re.compile(r"\w*[\u0400-\u04ff]\w*")
+
+
+def _unmix(text: str) -> str:
+    """Cyrillic words with Latin look-alike letters, written all in Cyrillic."""
+    return _MIXED_WORD.sub(lambda word: word.group().translate(_TO_CYRILLIC), text)
+
+
 def _stems(word: str) -> list[str]:
     """The word, and for a Cyrillic name ending in a vowel its stem.
 
@@ -124,7 +135,7 @@ class PlaceResolver:
         Where names overlap ("Reggio Emilia" and "Emilia"), the longest wins.
         """
         nlp, matcher = self._pipeline(language)
-        doc = nlp.make_doc(normalise_text(text))
+        doc = nlp.make_doc(_unmix(normalise_text(text)))
         spans = sorted(
             (
                 (start, end, nlp.vocab.strings[match_id])
