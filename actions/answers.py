@@ -1,8 +1,10 @@
-"""Answers a topic for where the user lives: the partner, the facts, the next step.
+"""Answers a question for where the user lives: the partner, the fact, the next step.
 
-Where the user lives decides who answers. When the place is unknown the assistant
-gives the general answer and asks once; the next place the user names answers the
-question they asked (the ``topic`` slot remembers it).
+Where the user lives decides who answers; what they ask (a topic, and the details of
+a specific question) decides what is said. When the place is unknown the assistant
+gives the general answer and asks where, never twice in a row; the place the user
+then names answers the question they asked (the ``topic`` and ``topic_details``
+slots keep it).
 """
 
 from __future__ import annotations
@@ -111,9 +113,10 @@ def asked_question(tracker: Tracker) -> Question:
     last_topic = tracker.get_slot("topic")
     if text.startswith("/") or intent_topic == "repayment":
         return Question(intent_topic or last_topic)
-    if intent_topic is None and last_topic == "repayment" and mentions_number(text):
-        return Question("repayment")  # "and over 4 years?"
     languages = message_languages(tracker)
+    estimating = last_topic == "repayment" and mentions_number(text, languages[0])
+    if intent_topic is None and estimating:
+        return Question("repayment")  # "and over 4 years?"
     cues = shipped_cues()
     details = asked_details(text, languages, cues)
     named = named_subjects(text, languages, cues)
@@ -229,10 +232,14 @@ class ActionAnswerTopic(Action):
         """
         topic = question.topic or ""
         organisations = route_to_partners(session, place_id, topic)
-        # "and Finnvera, how much?": the organisation named, for its topic.
+        # "and Finnvera, how much?": the organisation named, for a topic it serves.
         others = [t for t in SUBJECT_OF_TOPIC if _same_subject(topic, t)]
         for other in [topic, *others]:
-            serving = route_to_partners(session, place_id, other)
+            serving = (
+                organisations
+                if other == topic
+                else (route_to_partners(session, place_id, other))
+            )
             named = [o for o in serving if _names(question.text, o.name)]
             if named:
                 topic, organisations = other, named

@@ -1,4 +1,11 @@
-"""Keeps the ``language`` slot: the language every reply is written in."""
+"""What every user message sets, and the replies that do not need a topic.
+
+``action_validate_slot_mappings`` runs after each message: it keeps the
+``language`` slot (the language every reply is written in) and the slots of what
+the user told about themselves (``actions.memory``). Small talk, the fallback and
+language choices are answered here; small talk that carries a place or a question
+goes on to the topic's answer.
+"""
 
 from __future__ import annotations
 
