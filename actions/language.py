@@ -160,7 +160,7 @@ class ValidateSlotMappings(ValidationAction):
         text = (tracker.latest_message or {}).get("text") or ""
         greeted_in = greeting_language(text, shipped_cues())
         guess = guess_without_places(tracker)
-        if greeted_in is not None:  # "merhaba": too short for the identifier
+        if greeted_in and not (guess and guess.reliable):  # "merhaba": too short
             guess = LanguageGuess(code=greeted_in, confidence=1.0, reliable=False)
         language = conversation_language(
             current=tracker.get_slot("language"),
