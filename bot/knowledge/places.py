@@ -1,10 +1,12 @@
 """Finds where a user lives in what they write, in any launch language or script.
 
 A blank spaCy pipeline per language tokenises the text the way that language is
-written; a ``Matcher`` built from the alias table of ``data/knowledge/places.yml``
-then finds the places. An alias may carry a case ending (Vantaa-lla, Brüksel'de,
-Брюссел-і) or, in Arabic, attached prepositions (ب-هولندا): the endings are listed
-per script below, so "italiano" never matches Italia and "vandaag" never Vanda.
+written; each word, and what it is without a case ending, is then looked up among
+the aliases of ``data/knowledge/places.yml`` (a dictionary lookup per form, so
+thousands of aliases cost no more than fifteen). An alias may carry a case ending
+(Vantaa-lla, Brüksel'de, Брюссел-і) or, in Arabic, attached prepositions
+(ب-هولندا): the endings are listed per script below, so "italiano" never matches
+Italia.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 
 import spacy
 from spacy.language import Language
-from spacy.matcher import Matcher
+from spacy.tokens import Doc
 
 from bot.knowledge.loading import Knowledge, Place
 from bot.languages import SUPPORTED_LANGUAGES, normalise_text
@@ -68,18 +70,53 @@ def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
-def _ending_pattern(alias: str) -> str:
-    """A regular expression for one alias word with the endings its script allows."""
-    word = re.escape(alias)
-    if re.search("[\u0600-\u06ff]", alias):  # غنت is بغنت "in Ghent" too
-        return f"^{_ARABIC_PREFIX}{word}$"
-    if len(alias) < MIN_INFLECTED_ALIAS:
-        return f"^{word}$"
-    if re.search("[\u0400-\u04ff]", alias):
-        return f"^{word}(?:{'|'.join(_CYRILLIC_ENDINGS)})?$"
-    latin = "|".join(_LATIN_ENDINGS)
-    apostrophe = "|".join(_APOSTROPHE_ENDINGS)
-    return f"^{word}(?:{latin}|['’](?:{apostrophe}))?$"
+_ARABIC_PREFIXES = sorted(
+    {
+        a + b + c
+        for a in ("", "و", "ف")
+        for b in ("", "ب", "ل", "ك")
+        for c in ("", "ال")
+    },
+    key=len,
+)
+
+
+def _bases(word: str) -> set[tuple[str, bool]]:
+    """The names a written word may be, each with whether it took an ending.
+
+    "vantaalla" may be "vantaa" with an ending, "brükselde" "brüksel", "брюсселі"
+    "брюссел", "بهولندا" "هولندا" (an Arabic prefix is not an ending: short names
+    take it too).
+    """
+    bases = {(word, False)}
+    if re.search("[\u0600-\u06ff]", word):
+        return bases | {
+            (word[len(prefix) :], False)
+            for prefix in _ARABIC_PREFIXES
+            if prefix and word.startswith(prefix) and len(word) > len(prefix)
+        }
+    endings = (
+        _CYRILLIC_ENDINGS if re.search("[\u0400-\u04ff]", word) else _LATIN_ENDINGS
+    )
+    for ending in endings:
+        if word.endswith(ending):
+            bases.add((word[: -len(ending)], True))
+    apostrophe = re.fullmatch(r"(.+)['’](\w+)", word)  # Brüksel'de
+    if apostrophe and apostrophe.group(2) in _APOSTROPHE_ENDINGS:
+        bases.add((apostrophe.group(1), True))
+    return bases
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A place whose alias ends in a word, with the words before it.
+
+    ``inflects``: whether the word may take a case ending (four letters or more).
+    """
+
+    place_id: str
+    before: tuple[str, ...]
+    inflects: bool
 
 
 @dataclass(frozen=True)
@@ -107,41 +144,51 @@ class PlaceResolver:
                     for variant in {name} | _deletions(name):
                         self._misspelt.setdefault(variant, place.id)
         self._not_places = {normalise_text(word) for word in knowledge.not_places}
-        self._pipelines: dict[str, tuple[Language, Matcher]] = {}
+        self._pipelines: dict[str, tuple[Language, dict[str, list[_Entry]]]] = {}
 
-    def _pipeline(self, language: str) -> tuple[Language, Matcher]:
+    def _pipeline(self, language: str) -> tuple[Language, dict[str, list[_Entry]]]:
         language = language if language in SUPPORTED_LANGUAGES else "xx"
         if language not in self._pipelines:
             self._pipelines[language] = self._build(language)
         return self._pipelines[language]
 
-    def _build(self, language: str) -> tuple[Language, Matcher]:
+    def _build(self, language: str) -> tuple[Language, dict[str, list[_Entry]]]:
+        """The language's tokenizer, and each alias's last word to its places."""
         nlp = spacy.blank(language)
-        matcher = Matcher(nlp.vocab)
+        index: dict[str, list[_Entry]] = {}
         for place in (*self.places.values(), *self.elsewhere.values()):
-            patterns = []
             for alias in place.aliases:
                 words = [token.text for token in nlp.make_doc(normalise_text(alias))]
                 for last in _stems(words[-1]):
-                    pattern = [{"LOWER": word} for word in words[:-1]]
-                    pattern.append({"LOWER": {"REGEX": _ending_pattern(last)}})
-                    patterns.append(pattern)
-            matcher.add(place.id, patterns)
-        return nlp, matcher
+                    inflects = len(last) >= MIN_INFLECTED_ALIAS
+                    entry = _Entry(place.id, tuple(words[:-1]), inflects)
+                    index.setdefault(last, []).append(entry)
+        return nlp, index
+
+    def _matches(
+        self, doc: Doc, index: dict[str, list[_Entry]]
+    ) -> list[tuple[int, int, str]]:
+        """(start, end, place id) of every alias in the text, endings included."""
+        found = set()
+        for token in doc:
+            for base, inflected in _bases(token.text):
+                for entry in index.get(base, ()):
+                    start = token.i - len(entry.before)
+                    if inflected and not entry.inflects or start < 0:
+                        continue
+                    if tuple(t.text for t in doc[start : token.i]) == entry.before:
+                        found.add((start, token.i + 1, entry.place_id))
+        return list(found)
 
     def mentions(self, text: str, language: str) -> list[Mention]:
         """Every place named in ``text``, in reading order, served or not.
 
         Where names overlap ("Reggio Emilia" and "Emilia"), the longest wins.
         """
-        nlp, matcher = self._pipeline(language)
+        nlp, index = self._pipeline(language)
         doc = nlp.make_doc(_unmix(normalise_text(text)))
         spans = sorted(
-            (
-                (start, end, nlp.vocab.strings[match_id])
-                for match_id, start, end in matcher(doc)
-            ),
-            key=lambda m: (m[0], -(m[1] - m[0])),
+            self._matches(doc, index), key=lambda m: (m[0], -(m[1] - m[0]), m[2])
         )
         covered = set()
         found: list[Mention] = []
