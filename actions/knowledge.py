@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import sqlalchemy as sa
 from rasa_sdk import Tracker
 
-from bot.knowledge.loading import Place, load_knowledge
+from bot.knowledge.loading import Place, shipped_knowledge
 from bot.knowledge.places import PlaceResolver
 from bot.knowledge.storage import store_knowledge
 
@@ -21,13 +21,18 @@ class KnowledgeBase:
     places: PlaceResolver
 
 
+@cache
+def place_resolver() -> PlaceResolver:
+    """The places of data/knowledge, found in text (once per process, no database)."""
+    return PlaceResolver(shipped_knowledge())
+
+
 @lru_cache(maxsize=4)
 def knowledge_base(database_url: str) -> KnowledgeBase:
     """Loads, checks and stores data/knowledge (once per process and database)."""
-    knowledge = load_knowledge()
     engine = sa.create_engine(database_url)
-    store_knowledge(engine, knowledge)
-    return KnowledgeBase(engine=engine, places=PlaceResolver(knowledge))
+    store_knowledge(engine, shipped_knowledge())
+    return KnowledgeBase(engine=engine, places=place_resolver())
 
 
 def user_place(tracker: Tracker, places: PlaceResolver, language: str) -> Place | None:

@@ -21,9 +21,8 @@ from rasa_sdk.types import DomainDict
 from actions.answers import ActionAnswerTopic, asked_place_last, asks_something
 from actions.conversation import guessed_language, latest_intent, message_languages
 from actions.cues import shipped_cues
-from actions.knowledge import knowledge_base, user_place
+from actions.knowledge import place_resolver, user_place
 from actions.memory import Told, greeting_language, read_message, replaces
-from bot import settings
 from bot.knowledge.loading import Place
 from bot.knowledge.places import Mention
 from bot.languages import (
@@ -70,7 +69,7 @@ def guess_without_places(tracker: Tracker) -> LanguageGuess | None:
     text = (tracker.latest_message or {}).get("text") or ""
     if guess is None or not guess.reliable or not guess.code:
         return guess
-    mentions = knowledge_base(settings.DATABASE_URL).places.mentions(text, guess.code)
+    mentions = place_resolver().mentions(text, guess.code)
     if not mentions:
         return guess
     normalised = normalise_text(text)
@@ -134,10 +133,10 @@ class ValidateSlotMappings(ValidationAction):
         text = (tracker.latest_message or {}).get("text") or ""
         if not text or text.startswith("/"):  # a button's payload says nothing more
             return events
-        base = knowledge_base(settings.DATABASE_URL)
+        places = place_resolver()
         languages = message_languages(tracker)
-        told = read_message(text, languages, base.places, shipped_cues())
-        known = user_place(tracker, base.places, languages[0])
+        told = read_message(text, languages, places, shipped_cues())
+        known = user_place(tracker, places, languages[0])
         return events + [
             SlotSet(slot, value)
             for slot, value in remembered_slots(tracker, told, known).items()
