@@ -50,6 +50,9 @@ GENERAL_ANSWER = {
 }
 # A question this short that names no subject continues the last one.
 ELLIPTIC_WORDS = 6
+# A place and a question in one message: the question's intent, ranked second.
+QUESTION_WITH_PLACE_WORDS = 6
+SECOND_INTENT_CONFIDENCE = 0.2
 # The replies that ask where the user lives (never twice in a row).
 PLACE_QUESTIONS = ("utter_ask_place", "utter_repayment_needs_place")
 OFFER_CONTACT = N_("Ask {partner} to contact me")
@@ -89,6 +92,26 @@ def _names(text: str, organisation: str) -> bool:
     return len(first_word) > 3 and not generic and first_word in text.casefold()
 
 
+def message_topic(tracker: Tracker) -> str | None:
+    """The topic the latest message asks about, if its intent is a topic.
+
+    "I live in Ghent. I'm looking for money to start my shop" may come out as
+    ``inform_location`` or ``greet``, with the question second: a topic intent
+    ranked next with some confidence is the question.
+    """
+    message = tracker.latest_message or {}
+    intent = latest_intent(tracker)
+    if intent in TOPIC_OF_INTENT or intent not in ("inform_location", "greet"):
+        return TOPIC_OF_INTENT.get(intent or "")
+    if len((message.get("text") or "").split()) < QUESTION_WITH_PLACE_WORDS:
+        return None
+    for ranked in message.get("intent_ranking") or []:
+        topic = TOPIC_OF_INTENT.get(ranked.get("name") or "")
+        if topic and (ranked.get("confidence") or 0) >= SECOND_INTENT_CONFIDENCE:
+            return topic
+    return None
+
+
 def _same_subject(topic: str, other: str) -> bool:
     answered = topic != other and other not in COMPUTED_TOPICS
     return answered and _subject(topic) == _subject(other) is not None
@@ -109,7 +132,7 @@ def asked_question(tracker: Tracker) -> Question:
     """
     message = tracker.latest_message or {}
     text = message.get("text") or ""
-    intent_topic = TOPIC_OF_INTENT.get(latest_intent(tracker))
+    intent_topic = message_topic(tracker)
     last_topic = tracker.get_slot("topic")
     if text.startswith("/") or intent_topic == "repayment":
         return Question(intent_topic or last_topic)
@@ -165,7 +188,7 @@ def asks_something(tracker: Tracker) -> bool:
     text = (tracker.latest_message or {}).get("text") or ""
     languages = message_languages(tracker)
     cues = shipped_cues()
-    if named_subjects(text, languages, cues):
+    if named_subjects(text, languages, cues) or message_topic(tracker):
         return True
     topic = tracker.get_slot("topic")
     if topic == "repayment" and mentions_number(text, languages[0]):

@@ -333,3 +333,19 @@ async def test_a_detail_nobody_states_is_said_unchecked_then_the_overview() -> N
     assert messages[0]["response"] == "utter_no_checked_fact"
     assert messages[0]["partner"] == "Qredits"
     assert "€250,000" in messages[1]["text"]
+
+
+@pytest.mark.usefixtures("knowledge_database")
+async def test_a_question_ranked_after_the_place_is_answered() -> None:
+    tracker = make_tracker(
+        text="Ik woon in Gent. ik zoek geld om mijn zaak te beginnen",
+        intent="inform_location",
+        slots={"language": "nl"},
+    )
+    tracker.latest_message["intent_ranking"] = [
+        {"name": "inform_location", "confidence": 0.53},
+        {"name": "ask_microloan", "confidence": 0.28},
+    ]
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerTopic().run(dispatcher, await after_slot_mappings(tracker), {})
+    assert "microStart" in dispatcher.messages[0]["text"]
