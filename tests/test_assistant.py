@@ -42,8 +42,10 @@ def test_switching_from_arabic_to_french_and_back(assistant: Assistant) -> None:
     assert say("switch", "Et comment faire reconnaître mon diplôme ?") == [
         expected("utter_qualification_recognition", "fr")
     ]
+    # Still no place, and the last reply did not ask: "where do you live?" again.
     assert say("switch", "كم تكلفة معادلة الشهادة؟") == [
-        expected("utter_recognition_cost", "ar")
+        expected("utter_recognition_cost", "ar"),
+        expected("utter_ask_place", "ar"),
     ]
 
 
