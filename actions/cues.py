@@ -7,7 +7,6 @@ and checked once per process.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -15,7 +14,12 @@ from pathlib import Path
 import yaml
 
 from bot.knowledge.loading import DETAILS, SUBJECT_OF_TOPIC
-from bot.languages import ARABIC_VARIANTS, SUPPORTED_LANGUAGES, normalise_text
+from bot.languages import (
+    ARABIC_VARIANTS,
+    SUPPORTED_LANGUAGES,
+    normalise_text,
+    without_accents,
+)
 from bot.settings import ROOT
 
 CUES_DIR = ROOT / "data" / "cues"
@@ -29,15 +33,9 @@ class CuesError(ValueError):
     """A cue file breaks a rule; the message names the file and the entry."""
 
 
-def _without_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return unicodedata.normalize("NFC", plain)
-
-
 def fold(text: str) -> str:
     """Lowercase, Arabic variants folded, accents removed: what cues match against."""
-    return _without_accents(normalise_text(text))
+    return without_accents(normalise_text(text))
 
 
 def greeting_key(text: str) -> str:
@@ -48,7 +46,7 @@ def greeting_key(text: str) -> str:
 def _fold_pattern(pattern: str) -> str:
     # As the text is folded, but a pattern's repeated letters ("bbz") and the case
     # of its escapes (\W is not \w) stay: patterns match ignoring case.
-    return _without_accents(pattern.translate(ARABIC_VARIANTS))
+    return without_accents(pattern.translate(ARABIC_VARIANTS))
 
 
 @dataclass(frozen=True)

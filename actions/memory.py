@@ -38,6 +38,11 @@ class Told:
     stage: str | None = None
 
 
+def _chosen(languages: Iterable[str], cues: dict[str, Cues]) -> list[Cues]:
+    """The cues of each language a message is read in, once each."""
+    return [cues[code] for code in dict.fromkeys(languages) if code in cues]
+
+
 def _any(patterns: Iterable, text: str) -> bool:
     return any(pattern.search(text) for pattern in patterns)
 
@@ -123,7 +128,7 @@ def read_message(
     text: str, languages: Iterable[str], places: PlaceResolver, cues: dict[str, Cues]
 ) -> Told:
     """What ``text`` tells about the user, read with the cues of ``languages``."""
-    chosen = [cues[code] for code in dict.fromkeys(languages) if code in cues]
+    chosen = _chosen(languages, cues)
     language = chosen[0].language if chosen else "xx"
     normalised = normalise_text(text)
     roles = [(m, _role(normalised, m, chosen)) for m in places.mentions(text, language)]
@@ -164,7 +169,7 @@ def asked_details(
 ) -> list[str]:
     """The details a question asks ("maximum", "interest"), most specific first."""
     folded = fold(text)
-    chosen = [cues[code] for code in dict.fromkeys(languages) if code in cues]
+    chosen = _chosen(languages, cues)
     found = {
         detail
         for language_cues in chosen
@@ -179,7 +184,7 @@ def named_subjects(
 ) -> list[str]:
     """The subjects a message names outright ("loan", "diploma")."""
     folded = fold(text)
-    chosen = [cues[code] for code in dict.fromkeys(languages) if code in cues]
+    chosen = _chosen(languages, cues)
     return list(
         dict.fromkeys(
             subject
@@ -193,8 +198,4 @@ def named_subjects(
 def continues(text: str, languages: Iterable[str], cues: dict[str, Cues]) -> bool:
     """Whether a message continues the last question ("and the cost?")."""
     folded = fold(text)
-    return any(
-        _any(cues[code].follow_up, folded)
-        for code in dict.fromkeys(languages)
-        if code in cues
-    )
+    return any(_any(c.follow_up, folded) for c in _chosen(languages, cues))

@@ -97,9 +97,15 @@ def _language_name_stems() -> list[tuple[str, str]]:
     return sorted(stems, key=lambda item: -len(item[0]))
 
 
+def without_accents(text: str) -> str:
+    """The text with its accents and diacritics removed ("Liège" -> "Liege")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", plain)
+
+
 def _fold_name(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", normalise_text(text).replace("ı", "i"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return without_accents(normalise_text(text).replace("ı", "i"))
 
 
 def named_language(text: str) -> str | None:

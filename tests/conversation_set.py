@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterable
@@ -22,7 +21,7 @@ from typing import Any
 import yaml
 
 from bot.i18n import render
-from bot.languages import SUPPORTED_LANGUAGES, guess_language
+from bot.languages import SUPPORTED_LANGUAGES, guess_language, without_accents
 from bot.nlg import domain_responses
 
 SET_DIR = Path(__file__).parent / "conversations"
@@ -109,8 +108,7 @@ def user_messages(languages: Iterable[str] = SUPPORTED_LANGUAGES) -> set[str]:
 
 
 def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return without_accents(text.casefold())
 
 
 def numbers_in(text: str) -> list[float]:
