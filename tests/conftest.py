@@ -17,7 +17,13 @@ from bot.i18n import render
 from bot.launcher import AssistantProcess
 from bot.nlg import domain_responses
 
-PORTS = {"RASA_PORT": "15005", "ACTIONS_PORT": "15055", "WEB_PORT": "18000"}
+# TEST_PORT_OFFSET lets two test runs share a machine (each its own assistant).
+_OFFSET = int(os.environ.get("TEST_PORT_OFFSET", "0"))
+PORTS = {
+    "RASA_PORT": str(15005 + _OFFSET),
+    "ACTIONS_PORT": str(15055 + _OFFSET),
+    "WEB_PORT": str(18000 + _OFFSET),
+}
 REST = f"http://127.0.0.1:{PORTS['RASA_PORT']}/webhooks/rest/webhook"
 
 
