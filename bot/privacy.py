@@ -1,12 +1,16 @@
 """Erasing conversations: on request ("delete my data") and after the retention period.
 
 Conversations are Rasa's ``events`` rows (its SQL tracker store); referrals, routes and
-erasure requests are ours (bot/records.py). Retention:
+erasure requests are ours (bot/records.py). On request, the action deletes the
+referrals and routes at once and records the erasure; our tracker store
+(bot.tracker_store) then never writes the erased conversation again and erases it at
+Rasa's next save; the worker here erases conversations that Rasa does not save again.
+Retention:
 
     python -m bot.privacy --older-than-days 180
 
-deletes every conversation whose last message is older than that, and every referral
-created before then.
+deletes every conversation whose last message is older than that, every referral
+created before then, and the records of erasures made before then.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -24,16 +28,19 @@ from sqlalchemy.orm import Session
 from bot import settings
 from bot.records import (
     RASA_EVENTS,
+    ErasedConversation,
     ErasureRequest,
     Referral,
     delete_referrals,
     engine_for,
+    erase_events_before,
     forget_conversation,
     utcnow,
 )
 
 logger = logging.getLogger(__name__)
-# Rasa saves a turn's events right after its actions ran: wait this long before erasing.
+# Rasa saves a turn's events right after its actions ran, and its save then erases
+# them itself: the worker waits this long so as to find nothing left, usually.
 SETTLE_SECONDS = 3
 POLL_SECONDS = 2
 WORKER = web.AppKey("erasure_worker", asyncio.Task)
@@ -54,26 +61,46 @@ def erase_conversation(session: Session, conversation_id: str) -> None:
 
 
 def process_erasure_requests(engine: sa.engine.Engine) -> int:
-    """Erases the conversations whose erasure was asked (and whose turn is saved)."""
+    """Erases the stored events of the conversations whose erasure was asked.
+
+    Whatever was saved up to the request goes; a conversation begun after it with
+    the same id stays (the rule of bot.records.new_conversation_start, which our
+    tracker store follows too). Referrals and routes went at the request. Running it
+    again changes nothing. Returns the number of requests done.
+    """
     settled = utcnow() - timedelta(seconds=SETTLE_SECONDS)
     with Session(engine) as session, session.begin():
         requests = session.scalars(
             sa.select(ErasureRequest).where(ErasureRequest.requested_at <= settled)
         ).all()
+        events = rasa_events_exist(session.get_bind()) if requests else False
         for request in requests:
-            erase_conversation(session, request.conversation_id)
+            erased = session.get(ErasedConversation, request.conversation_id)
+            if erased is None:  # asked before erasures were kept
+                asked_at = request.requested_at.replace(tzinfo=timezone.utc)
+                erased = ErasedConversation(
+                    conversation_id=request.conversation_id,
+                    asked_at=asked_at.timestamp(),
+                )
+                session.add(erased)
+            if events:
+                erase_events_before(session, request.conversation_id, erased.asked_at)
             session.delete(request)
     return len(requests)
 
 
 def apply_retention(engine: sa.engine.Engine, days: int) -> tuple[int, int]:
-    """Deletes conversations last active, and referrals made, over ``days`` ago.
+    """Deletes what is older than ``days``: conversations, referrals, erasures.
 
-    Returns the numbers of conversations and referrals deleted.
+    Conversations by their last message, referrals and erasure records by when they
+    were made. Returns the numbers of conversations and referrals deleted.
     """
     cutoff = utcnow() - timedelta(days=days)
     with Session(engine) as session, session.begin():
         referrals = delete_referrals(session, Referral.created_at < cutoff)
+        session.execute(
+            sa.delete(ErasedConversation).where(ErasedConversation.recorded_at < cutoff)
+        )
         conversations: list[str] = []
         if rasa_events_exist(engine):
             last = sa.func.max(RASA_EVENTS.c.timestamp)

@@ -7,6 +7,7 @@ process runs at start (``migrate``): a second replica finds them up to date.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -187,11 +188,30 @@ class StaffSession(Base):
 
 
 class ErasureRequest(Base):
-    """A user asked to delete their conversation; done once Rasa has saved the turn."""
+    """A user asked to delete their conversation: work for the erasure worker.
+
+    The web app's worker (bot.privacy) erases what is stored of the conversation and
+    deletes this row, unless Rasa's next save of it did both (bot.tracker_store).
+    """
 
     __tablename__ = "erasure_requests"
     conversation_id = sa.Column(sa.String(255), primary_key=True)
     requested_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
+class ErasedConversation(Base):
+    """A conversation erased at the user's request, kept for the retention period.
+
+    Nothing of what came up to ``asked_at`` is ever stored again, whenever Rasa saves
+    it (bot.tracker_store); later messages with the same id are a new conversation.
+    Holds nothing personal: the id and two times.
+    """
+
+    __tablename__ = "erased_conversations"
+    conversation_id = sa.Column(sa.String(255), primary_key=True)
+    # When the user's "yes, delete" was said, in seconds as Rasa's events.timestamp.
+    asked_at = sa.Column(sa.Float, nullable=False)
+    recorded_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, index=True)
 
 
 def migrate(database_url: str) -> None:
@@ -266,3 +286,79 @@ def forget_conversation(session: Session, conversation_id: str) -> None:
             RoutedConversation.conversation_id == conversation_id
         )
     )
+
+
+def record_erasure(session: Session, conversation_id: str, asked_at: float) -> None:
+    """Notes that the conversation up to ``asked_at`` is to be erased, and for good."""
+    if session.get(ErasureRequest, conversation_id) is None:
+        session.add(ErasureRequest(conversation_id=conversation_id))
+    erased = session.get(ErasedConversation, conversation_id)
+    if erased is None:
+        session.add(
+            ErasedConversation(conversation_id=conversation_id, asked_at=asked_at)
+        )
+    else:  # asked again, later
+        erased.asked_at = max(erased.asked_at, asked_at)
+        erased.recorded_at = utcnow()
+
+
+# An event as the erasure rule reads it: its type ("user", "session_started", ...),
+# timestamp and, for an action, its name.
+EventKey = tuple[str | None, float | None, str | None]
+
+
+def new_conversation_start(events: Sequence[EventKey], asked_at: float) -> int:
+    """Where the conversation begun after an erasure starts in ``events`` (in order).
+
+    Every conversation after an erasure begins with a session start (Rasa finds
+    nothing stored and starts a new session): the first ``session_started`` later than
+    ``asked_at``, with the ``action_session_start`` and the session's metadata logged
+    just before it. Everything before it is erased. Returns ``len(events)`` when no such
+    conversation has begun.
+    """
+
+    def later(index: int) -> bool:
+        timestamp = events[index][1]
+        return timestamp is not None and timestamp > asked_at
+
+    for start, (kind, _, _) in enumerate(events):
+        if kind == "session_started" and later(start):
+            break
+    else:
+        return len(events)
+    for kind, name in (("action", "action_session_start"), ("slot", None)):
+        if start == 0 or not later(start - 1) or events[start - 1][0] != kind:
+            break
+        if name is not None and events[start - 1][2] != name:
+            break
+        start -= 1  # the action_session_start, then the session_started_metadata
+    return start
+
+
+def erase_events_before(session: Session, conversation_id: str, asked_at: float) -> int:
+    """Deletes the stored events of a conversation up to one begun after the erasure.
+
+    Runs in the caller's transaction; returns the number of events deleted.
+    """
+    rows = session.execute(
+        sa.select(
+            RASA_EVENTS.c.id,
+            RASA_EVENTS.c.type_name,
+            RASA_EVENTS.c.timestamp,
+            RASA_EVENTS.c.action_name,
+        )
+        .where(RASA_EVENTS.c.sender_id == conversation_id)
+        .order_by(RASA_EVENTS.c.id)
+    ).all()
+    start = new_conversation_start([tuple(row[1:]) for row in rows], asked_at)
+    if start == 0:
+        return 0
+    # By id, not a list of ids: events stored meanwhile (a new conversation) stay.
+    erased = (
+        RASA_EVENTS.c.id < rows[start].id
+        if start < len(rows)
+        else RASA_EVENTS.c.id <= rows[-1].id
+    )
+    return session.execute(
+        sa.delete(RASA_EVENTS).where(RASA_EVENTS.c.sender_id == conversation_id, erased)
+    ).rowcount
