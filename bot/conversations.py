@@ -4,13 +4,18 @@ Lists and insight come from the routing records (``routed_conversations``, ``rou
 and referrals; whether the assistant could not answer, the transcripts and the
 unanswered questions come straight from Rasa's ``events`` table. Nothing is copied.
 A reviewer's queries are always scoped to their organisation; an administrator's
-(``organisation_id=None``) to every partner.
+(``organisation_id=None``) to every partner. Every text a reader sees is masked by
+``Masking``: what the user gave the reader's organisation in a referral is shown,
+nothing else.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import urlencode
@@ -28,9 +33,22 @@ from bot.records import (
     RoutedConversation,
     utcnow,
 )
+from bot.redaction import NOTHING_SHARED, Segment, Shared, redact
 
 # What the user said when the assistant could not answer.
 UNANSWERED_INTENTS = ("nlu_fallback", "out_of_scope")
+# The assistant's own questions (the response it asked with, as a LIKE pattern, "/"
+# escaping): a message that answers one is an answer, even one the NLU cannot place
+# ("Sanne Bakker", "near Zwolle"). Open questions ("What would you like to know?")
+# are not among them: what follows those may well be unanswered.
+QUESTION_RESPONSES = (
+    "utter/_ask/_%",  # a form's or an answer's question for a detail
+    "%/_retry",  # the same question again
+    "%/_needs/_place",  # where do you live?
+    "utter/_confirm/_delete",
+    "utter/_offer/_eligibility/_check",
+    "utter/_unsupported/_language",
+)
 PAGE_SIZE = 25
 INSIGHT_DAYS = 30
 TOP_QUESTIONS = 10
@@ -57,6 +75,8 @@ REFERRAL_STATUSES = {
     "closed": S_("Closed"),
 }
 EVENT_INDEX = "ix_events_intent_time"
+# A conversation's last event of a kind before a message (the question it answers).
+SENDER_INDEX = "ix_events_sender_type"
 _indexed_databases: set[str] = set()
 
 conversations = RoutedConversation.__table__
@@ -130,7 +150,8 @@ def parse_filters(query: Mapping[str, str], default_days: int | None = None) -> 
     if since is None and until is None and default_days and "since" not in query:
         since = utcnow().date() - timedelta(days=default_days - 1)
     page = query.get("page", "1").strip()
-    if not page.isdigit() or not 1 <= int(page) <= 100_000:
+    number = whole_number(page, 100_000)
+    if number is None or number < 1:
         raise FilterError(S_("Unknown page: %(value)s"), page)
     return Filters(
         since=since,
@@ -139,15 +160,27 @@ def parse_filters(query: Mapping[str, str], default_days: int | None = None) -> 
         topic=topic,
         unanswered=query.get("unanswered") == "1",
         with_referral=query.get("with_referral") == "1",
-        page=int(page),
+        page=number,
     )
 
 
-def prepare_events(engine: sa.engine.Engine) -> bool:
-    """Whether Rasa's events table exists; adds the portal's index to it once.
+def whole_number(text: str, highest: int) -> int | None:
+    """``text`` as a number from 0 to ``highest`` if it is one in ASCII digits.
 
-    The index (intent, time, conversation) finds the unanswered messages of a period,
-    and the conversations that have one, without reading the rest of the events.
+    ``str.isdigit`` also accepts "²" and "٣", which ``int`` refuses or reads.
+    """
+    if not re.fullmatch(r"[0-9]{1,12}", text):
+        return None
+    number = int(text)
+    return number if number <= highest else None
+
+
+def prepare_events(engine: sa.engine.Engine) -> bool:
+    """Whether Rasa's events table exists; adds the portal's indexes to it once.
+
+    The index (intent, time, conversation) finds the messages the assistant did not
+    understand in a period, and their conversations, without reading the rest of the
+    events; (conversation, type, id) finds the question such a message answered.
     """
     key = str(engine.url)
     if key in _indexed_databases:
@@ -161,6 +194,12 @@ def prepare_events(engine: sa.engine.Engine) -> bool:
                 " ON events (intent_name, timestamp, sender_id)"
             )
         )
+        connection.execute(
+            sa.text(
+                f"CREATE INDEX IF NOT EXISTS {SENDER_INDEX}"
+                " ON events (sender_id, type_name, id)"
+            )
+        )
     _indexed_databases.add(key)
     return True
 
@@ -169,11 +208,79 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time())
 
 
-# The filters are IN (subquery) conditions: SQLite and PostgreSQL read each subquery
-# once (from its index) instead of probing it for every conversation.
-UNANSWERED = sa.select(events.c.sender_id).where(
+def _latest_before(
+    message: sa.sql.FromClause,
+    before: sa.sql.FromClause,
+    kind: str,
+    column: sa.sql.ColumnElement,
+) -> sa.sql.ColumnElement:
+    """``column`` of the conversation's last event of ``kind`` before ``message``.
+
+    ``before`` is an alias of ``events`` that ``column`` reads; ``message`` is
+    ``events`` (or an alias) in the enclosing query.
+    """
+    return (
+        sa.select(column)
+        .where(
+            before.c.sender_id == message.c.sender_id,
+            before.c.type_name == kind,
+            before.c.id < message.c.id,
+        )
+        .order_by(before.c.id.desc())
+        .limit(1)
+        .correlate(message)
+        .scalar_subquery()
+    )
+
+
+def unanswered_message(message: sa.sql.FromClause = events) -> sa.sql.ColumnElement:
+    """Whether ``message`` (a user event) is one the assistant could not answer.
+
+    The NLU did not understand it, and it is not an answer to one of the assistant's
+    own questions: no form was active (the last ``active_loop`` event names none:
+    Rasa keeps the form's name in ``action_name``) and the assistant's last message
+    did not ask for a detail (Rasa stores the response in the bot event's JSON,
+    written by ``json.dumps``: ``"utter_action": "utter_ask_place"``).
+    """
+    loop = events.alias("loop")
+    said = events.alias("said")
+    asked = sa.or_(
+        *(
+            said.c.data.like(f'%"utter_action": "{pattern}"%', escape="/")
+            for pattern in QUESTION_RESPONSES
+        )
+    )
+    question = sa.case((asked, 1), else_=0)
+    return sa.and_(
+        message.c.intent_name.in_(UNANSWERED_INTENTS),
+        _latest_before(message, loop, "active_loop", loop.c.action_name).is_(None),
+        sa.func.coalesce(_latest_before(message, said, "bot", question), 0) == 0,
+    )
+
+
+# Conversations with a message the NLU did not understand: read from the intent
+# index alone. Filters are IN (subquery) conditions: SQLite and PostgreSQL read each
+# subquery once (from its index) instead of probing it for every conversation.
+NOT_UNDERSTOOD = sa.select(events.c.sender_id).where(
     events.c.intent_name.in_(UNANSWERED_INTENTS)
 )
+
+
+def has_unanswered(conversation_id: sa.sql.ColumnElement) -> sa.sql.ColumnElement:
+    """Whether the conversation has a message the assistant could not answer.
+
+    The (few) conversations with a message the NLU did not understand first; only
+    theirs are then read for the question each message answered.
+    """
+    message = events.alias("message")
+    return sa.and_(
+        conversation_id.in_(NOT_UNDERSTOOD),
+        sa.exists().where(
+            message.c.sender_id == conversation_id,
+            message.c.type_name == "user",
+            unanswered_message(message),
+        ),
+    )
 
 
 def _conditions(
@@ -200,7 +307,7 @@ def _conditions(
         chosen.append(conversations.c.language == filters.language)
     if filters.unanswered:
         chosen.append(
-            conversations.c.conversation_id.in_(UNANSWERED)
+            has_unanswered(conversations.c.conversation_id)
             if has_events
             else sa.false()
         )
@@ -293,8 +400,9 @@ def describe(
         unanswered = session.scalars(
             sa.select(events.c.sender_id)
             .where(
-                events.c.intent_name.in_(UNANSWERED_INTENTS),
                 events.c.sender_id.in_(ids),
+                events.c.type_name == "user",
+                unanswered_message(),
             )
             .distinct()
         )
@@ -317,25 +425,111 @@ def conversation_row(
     return row if row.organisations else None
 
 
-def consented(
-    session: Session, organisation_id: str | None, conversation_id: str
-) -> bool:
-    """Whether the user agreed to share their details with this partner.
+@dataclass(frozen=True)
+class Masking:
+    """How one conversation's texts are masked for one reader.
 
-    Consent is given in the referral form, to one partner; an administrator is never
-    that partner.
+    Every name the user gave in a referral form is masked, with the phone numbers,
+    e-mail addresses and the rest; what the user gave the reader's organisation in
+    its referral (``shared``) is shown. An administrator is never that partner.
     """
-    if organisation_id is None:
-        return False
-    return (
-        session.scalar(
-            sa.select(Referral.id).where(
-                Referral.conversation_id == conversation_id,
-                Referral.organisation_id == organisation_id,
+
+    names: frozenset[str] = frozenset()
+    shared: Shared = NOTHING_SHARED
+
+    def segments(self, text: str) -> list[Segment]:
+        """``text`` masked for this reader."""
+        return redact(text, self.names, self.shared)
+
+
+DEFAULT_MASKING = Masking()
+LOOKUP_BATCH = 500
+
+
+def maskings(
+    session: Session,
+    organisation_id: str | None,
+    conversation_ids: Iterable[str] | sa.sql.Select,
+    has_events: bool,
+) -> dict[str, Masking]:
+    """The masking of each of the conversations, for a reader of ``organisation_id``.
+
+    ``conversation_ids`` are ids, or a query of them. Conversations without referral
+    details are left out: ``DEFAULT_MASKING`` masks them (no names known, nothing
+    shared).
+    """
+    if isinstance(conversation_ids, sa.sql.Select):
+        batches: list = [conversation_ids]
+    else:
+        ids = list(dict.fromkeys(conversation_ids))
+        batches = [
+            ids[number : number + LOOKUP_BATCH]
+            for number in range(0, len(ids), LOOKUP_BATCH)
+        ]
+    names: dict[str, set[str]] = defaultdict(set)
+    shared_names: dict[str, set[str]] = defaultdict(set)
+    contacts: dict[str, set[str]] = defaultdict(set)
+    for batch in batches:
+        for conversation_id, organisation, name, contact in session.execute(
+            sa.select(
+                Referral.conversation_id,
+                Referral.organisation_id,
+                Referral.name,
+                Referral.contact,
+            ).where(Referral.conversation_id.in_(batch))
+        ):
+            names[conversation_id].add(name)
+            if organisation_id is not None and organisation == organisation_id:
+                shared_names[conversation_id].add(name)
+                contacts[conversation_id].add(contact)
+        if not has_events:
+            continue
+        # A name typed in the form is masked even if no referral was sent. Rasa keeps
+        # a slot's name in action_name.
+        for conversation_id, data in session.execute(
+            sa.select(events.c.sender_id, events.c.data).where(
+                events.c.type_name == "slot",
+                events.c.action_name == "referral_name",
+                events.c.sender_id.in_(batch),
             )
+        ):
+            value = json_object(data).get("value")
+            if isinstance(value, str) and value.strip():
+                names[conversation_id].add(value)
+    return {
+        conversation_id: Masking(
+            frozenset(given),
+            Shared(
+                frozenset(shared_names[conversation_id]),
+                frozenset(contacts[conversation_id]),
+            ),
         )
-        is not None
-    )
+        for conversation_id, given in names.items()
+    }
+
+
+def json_object(data: object) -> dict:
+    """An event's stored JSON as a dict ({} for anything else: nothing to show)."""
+    try:
+        value = json.loads(data) if isinstance(data, (str, bytes)) else None
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def moment_of(timestamp: object) -> datetime | None:
+    """An event's timestamp as a UTC time; None if it is not one (1e20, NaN, text)."""
+    try:
+        seconds = float(timestamp)  # type: ignore[arg-type]
+        if not math.isfinite(seconds):
+            return None
+        return datetime(1970, 1, 1) + timedelta(seconds=seconds)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 @dataclass(frozen=True)
@@ -343,7 +537,7 @@ class Turn:
     """A message of the transcript."""
 
     speaker: str  # "user" or "bot"
-    at: datetime
+    at: datetime | None  # None: the stored time is not a time
     text: str
     intent: str | None = None
     confidence: float | None = None
@@ -351,7 +545,11 @@ class Turn:
 
 
 def transcript(session: Session, conversation_id: str) -> list[Turn]:
-    """The user's and the assistant's messages, in order, from Rasa's events."""
+    """The user's and the assistant's messages, in order, from Rasa's events.
+
+    Read defensively: a row no well-behaved Rasa writes (a time out of range, JSON
+    that is not an event) is shown as well as it can be, never an error.
+    """
     turns = []
     for type_name, timestamp, data in session.execute(
         sa.select(events.c.type_name, events.c.timestamp, events.c.data)
@@ -361,51 +559,33 @@ def transcript(session: Session, conversation_id: str) -> list[Turn]:
         )
         .order_by(events.c.id)
     ):
-        event = json.loads(data or "{}")
-        at = datetime.utcfromtimestamp(timestamp or 0)
+        event = json_object(data)
+        at = moment_of(timestamp)
         if type_name == "bot":
-            if event.get("text"):
+            if _text(event.get("text")):
                 turns.append(Turn("bot", at, event["text"]))
             continue
-        parsed = event.get("parse_data") or {}
-        intent = parsed.get("intent") or {}
-        guess = parsed.get("language") or {}
+        parsed = event.get("parse_data")
+        parsed = parsed if isinstance(parsed, dict) else {}
+        intent = parsed.get("intent")
+        intent = intent if isinstance(intent, dict) else {}
+        confidence = intent.get("confidence")
+        guess = parsed.get("language")
+        guess = guess if isinstance(guess, dict) else {}
         turns.append(
             Turn(
                 "user",
                 at,
-                event.get("text") or "",
-                intent=intent.get("name"),
-                confidence=intent.get("confidence"),
-                language=guess.get("code") if isinstance(guess, dict) else None,
+                _text(event.get("text")),
+                intent=_text(intent.get("name")) or None,
+                confidence=confidence
+                if isinstance(confidence, (int, float))
+                and not isinstance(confidence, bool)
+                else None,
+                language=_text(guess.get("code")) or None,
             )
         )
     return turns
-
-
-def names_given(session: Session, conversation_ids: list[str]) -> dict[str, set[str]]:
-    """The names users gave in referral forms, per conversation (to mask them)."""
-    names: dict[str, set[str]] = {
-        conversation_id: set() for conversation_id in conversation_ids
-    }
-    for conversation_id, name in session.execute(
-        sa.select(Referral.conversation_id, Referral.name).where(
-            Referral.conversation_id.in_(conversation_ids)
-        )
-    ):
-        names[conversation_id].add(name)
-    for conversation_id, data in session.execute(
-        sa.select(events.c.sender_id, events.c.data).where(
-            events.c.type_name == "slot",
-            events.c.action_name.is_(None),
-            events.c.sender_id.in_(conversation_ids),
-            events.c.data.like('%"referral_name"%'),
-        )
-    ):
-        slot = json.loads(data or "{}")
-        if slot.get("name") == "referral_name" and isinstance(slot.get("value"), str):
-            names[conversation_id].add(slot["value"])
-    return names
 
 
 def user_messages(
@@ -420,7 +600,7 @@ def user_messages(
         .where(events.c.type_name == "user", events.c.sender_id.in_(conversation_ids))
         .order_by(events.c.id)
     ):
-        text = json.loads(data or "{}").get("text")
+        text = _text(json_object(data).get("text"))
         if text:
             messages[conversation_id].append(text)
     return messages
@@ -435,19 +615,12 @@ class Insight:
     per_day: list[tuple[str, int]]
     per_language: list[tuple[str, int]]
     per_topic: list[tuple[str, int]]
-    questions: list[tuple[str, int]]
+    questions: list[tuple[list[Segment], int]]  # masked, in small letters
 
     @property
     def unanswered_share(self) -> float:
         """The share of conversations with a message the assistant could not answer."""
         return self.unanswered / self.total if self.total else 0.0
-
-
-def _event_text(session: Session) -> sa.sql.ColumnElement:
-    """The ``text`` of an event's JSON, in this database's dialect."""
-    if session.get_bind().dialect.name == "postgresql":
-        return sa.cast(events.c.data, postgresql.JSON)["text"].astext
-    return sa.func.json_extract(events.c.data, "$.text")
 
 
 def _per_topic(
@@ -511,14 +684,21 @@ class InsightQuery:
         chosen = _per_topic(self.organisation_id, self.filters, in_scope)
         return [tuple(row) for row in session.execute(chosen)]
 
-    def unanswered(self, session: Session) -> tuple[int, list[tuple[str, int]]]:
-        """Conversations with an unanswered message; the most frequent such messages."""
+    def unanswered(
+        self, session: Session
+    ) -> tuple[int, list[tuple[list[Segment], int]]]:
+        """Conversations with an unanswered message; the most frequent such messages.
+
+        The messages are masked for this reader as their transcripts are, then
+        grouped (in small letters): masking the grouped, lowercased text would miss
+        a name known by its capital.
+        """
         if not self.has_events:
             return 0, []
         count = sa.func.count()
         conversations_with_one = session.scalar(
             sa.select(count).where(
-                *self.where, conversations.c.conversation_id.in_(UNANSWERED)
+                *self.where, has_unanswered(conversations.c.conversation_id)
             )
         )
         # From the (few) unanswered messages to their conversation, not the reverse.
@@ -528,19 +708,59 @@ class InsightQuery:
             .where(conversations.c.conversation_id == events.c.sender_id, *self.where)
             .exists()
         )
-        asked = [events.c.intent_name.in_(UNANSWERED_INTENTS)]
+        period = []
         if self.filters.since is not None:  # not before the conversation began
             start = _day_start(self.filters.since).replace(tzinfo=timezone.utc)
-            asked.append(events.c.timestamp >= start.timestamp())
-        text = sa.func.lower(sa.func.trim(_event_text(session)))
-        questions = session.execute(
-            sa.select(text, count)
-            .where(*asked, events.c.type_name == "user", asked_in_scope)
-            .group_by(text)
-            .order_by(count.desc(), text)
-            .limit(TOP_QUESTIONS)
+            period.append(events.c.timestamp >= start.timestamp())
+        said = session.execute(
+            sa.select(events.c.sender_id, _event_text(session)).where(
+                unanswered_message(),
+                events.c.type_name == "user",
+                asked_in_scope,
+                *period,
+            )
         ).all()
-        return conversations_with_one, [tuple(row) for row in questions if row[0]]
+        # The names and referrals of the conversations with a message not understood
+        # in the period (from the intent index: a few more than those that said one).
+        masks = maskings(
+            session,
+            self.organisation_id,
+            NOT_UNDERSTOOD.where(*period),
+            self.has_events,
+        )
+        by_masking: Counter[tuple[str, Masking]] = Counter()
+        for sender_id, text in said:
+            text = _text(text).strip()
+            if text:
+                by_masking[text, masks.get(sender_id, DEFAULT_MASKING)] += 1
+        questions: Counter[tuple[tuple[str, str], ...]] = Counter()
+        for (text, masking), number in by_masking.items():
+            questions[_in_small_letters(masking.segments(text))] += number
+        most = sorted(questions.items(), key=lambda item: (-item[1], item[0]))
+        return conversations_with_one, [
+            ([Segment(text, kind or None) for text, kind in question], number)
+            for question, number in most[:TOP_QUESTIONS]
+        ]
+
+
+def _event_text(session: Session) -> sa.sql.ColumnElement:
+    """The ``text`` of an event's JSON, in this database's dialect.
+
+    SQLite reads a row that is not JSON as NULL (no message) instead of failing.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.cast(events.c.data, postgresql.JSON)["text"].astext
+    return sa.case(
+        (
+            sa.func.json_valid(events.c.data),
+            sa.func.json_extract(events.c.data, "$.text"),
+        )
+    )
+
+
+def _in_small_letters(segments: list[Segment]) -> tuple[tuple[str, str], ...]:
+    """Masked segments as a grouping key: the text in small letters, masks kept."""
+    return tuple((segment.text.lower(), segment.masked or "") for segment in segments)
 
 
 def combine(

@@ -1,10 +1,11 @@
 """The partner portal: conversations, transcripts, referrals, export, insight, audit.
 
 Reviewers see only what was routed to their organisation; an administrator sees every
-partner. Personal data in transcripts, exports and insight is masked unless the user
-consented (in the referral form) to share it with the reviewer's organisation. Every
-transcript and referral opened and every export is written to the audit log. Database
-work runs in a worker thread, so a long export never holds up the widget's pages.
+partner. Personal data in transcripts, exports and insight is masked, except what the
+user gave the reviewer's organisation in its referral (their name and contact as typed
+there). Every transcript and referral opened and every export is written to the audit
+log. Database work runs in a worker thread, so a long export never holds up the
+widget's pages.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bot.auth import (
     staff_text,
 )
 from bot.conversations import (
+    DEFAULT_MASKING,
     INSIGHT_DAYS,
     PAGE_SIZE,
     REFERRAL_STATUSES,
@@ -43,20 +45,20 @@ from bot.conversations import (
     InsightQuery,
     Turn,
     combine,
-    consented,
     conversation_row,
     count_conversations,
     list_conversations,
-    names_given,
+    maskings,
     parse_filters,
     prepare_events,
     transcript,
     user_messages,
+    whole_number,
 )
 from bot.knowledge.loading import shipped_knowledge
 from bot.languages import NATIVE_NAMES, SUPPORTED_LANGUAGES
 from bot.records import AuditEntry, Referral, StaffAccount, utcnow
-from bot.redaction import LABELS, Segment, redact, redacted_text
+from bot.redaction import LABELS, Segment, redacted_text, shown_text
 from bot.referrals import change_referral, find_referral, history, list_referrals
 
 REVIEWERS = ("reviewer", "admin")
@@ -158,7 +160,7 @@ async def conversations_page(request: web.Request) -> web.Response:
 
 @dataclass(frozen=True)
 class ShownTurn:
-    """A transcript line, its personal data masked unless the user consented."""
+    """A transcript line, its personal data masked but for what was given to you."""
 
     turn: Turn
     segments: list[Segment]
@@ -177,18 +179,12 @@ async def transcript_page(request: web.Request) -> web.Response:
         if row is None:
             return None
         turns = transcript(session, conversation_id) if has_events else []
-        shared = consented(session, staff.organisation_id, conversation_id)
-        names = set()
-        if has_events and not shared:
-            names = names_given(session, [conversation_id])[conversation_id]
-        shown = [
-            ShownTurn(
-                turn, [Segment(turn.text)] if shared else redact(turn.text, names)
-            )
-            for turn in turns
-        ]
+        masking = maskings(
+            session, staff.organisation_id, [conversation_id], has_events
+        ).get(conversation_id, DEFAULT_MASKING)
+        shown = [ShownTurn(turn, masking.segments(turn.text)) for turn in turns]
         audit(session, staff, "transcript", conversation_id)
-        return row, shown, shared
+        return row, shown, bool(masking.shared)
 
     found = await in_database(load)
     if found is None:
@@ -254,15 +250,14 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
             )
             ids = [row.conversation_id for row in rows]
             said = user_messages(session, ids) if has_events else {}
-            names = names_given(session, ids) if has_events else {}
+            masks = maskings(session, staff.organisation_id, ids, has_events)
             lines = []
             for row in rows:
-                # A referral to the reviewer's own organisation is the user's consent.
-                shared = staff.organisation_id is not None and row.referral_status
-                texts = said.get(row.conversation_id, [])
-                if not shared:
-                    known = names.get(row.conversation_id, set())
-                    texts = [redacted_text(text, labels, known) for text in texts]
+                masking = masks.get(row.conversation_id, DEFAULT_MASKING)
+                texts = [
+                    shown_text(masking.segments(text), labels)
+                    for text in said.get(row.conversation_id, [])
+                ]
                 lines.append(
                     [
                         row.conversation_id,
@@ -312,7 +307,7 @@ async def insight_page(request: web.Request) -> web.Response:
         )
     )
     questions = [
-        (redacted_text(text, labels), count) for text, count in figures.questions
+        (shown_text(segments, labels), count) for segments, count in figures.questions
     ]
     return portal_page(
         request,
@@ -329,26 +324,24 @@ async def insight_page(request: web.Request) -> web.Response:
 async def referrals_page(request: web.Request) -> web.Response:
     """GET /staff/referrals: the inbox, by status, newest first."""
     staff = signed_in(request, *REVIEWERS)
+    labels = labels_in(staff_language(request))
     status = request.query.get("status") or None
     if status is not None and status not in REFERRAL_STATUSES:
         raise refusal(
             request, web.HTTPBadRequest, S_("Unknown status: %(value)s"), value=status
         )
-    page_number = request.query.get("page", "1")
-    if not page_number.isdigit() or not 1 <= int(page_number) <= 100_000:
+    page = request.query.get("page", "1")
+    page_number = whole_number(page.strip(), 100_000)
+    if page_number is None or page_number < 1:
         raise refusal(
-            request,
-            web.HTTPBadRequest,
-            S_("Unknown page: %(value)s"),
-            value=page_number,
+            request, web.HTTPBadRequest, S_("Unknown page: %(value)s"), value=page
         )
-    page_number = int(page_number)
 
     def load(session: Session) -> tuple[int, list[ShownReferral]]:
         total, found = list_referrals(
             session, staff.organisation_id, status, page_number, PAGE_SIZE
         )
-        return total, [shown_referral(staff, referral) for referral in found]
+        return total, [shown_referral(staff, referral, labels) for referral in found]
 
     total, referrals = await in_database(load)
     return portal_page(
@@ -381,12 +374,19 @@ class ShownReferral:
     follows_up: bool  # the reviewer's own partner: may change it
 
 
-def shown_referral(staff: Staff, referral: Referral) -> ShownReferral:
-    """Contact details in clear for the partner the user chose, masked for others."""
+def shown_referral(
+    staff: Staff, referral: Referral, labels: dict[str, str]
+) -> ShownReferral:
+    """Contact details in clear for the partner the user chose, masked for others.
+
+    The preferred time is typed by the user too ("mornings, or call 06 ..."): others
+    read it masked.
+    """
     own = referral.organisation_id == staff.organisation_id
     name = [Segment(referral.name)] if own else [Segment("", "name")]
     kind = "phone" if referral.contact_kind == "phone" else "email"
     contact = [Segment(referral.contact)] if own else [Segment("", kind)]
+    time = referral.preferred_time or ""
     return ShownReferral(
         id=referral.id,
         conversation_id=referral.conversation_id,
@@ -397,30 +397,42 @@ def shown_referral(staff: Staff, referral: Referral) -> ShownReferral:
         created_at=referral.created_at,
         name=name,
         contact=contact,
-        preferred_time=referral.preferred_time or "",
+        preferred_time=time if own else redacted_text(time, labels, [referral.name]),
         follows_up=own,
     )
 
 
 def referral_id_of(request: web.Request) -> int:
     """The referral id of the path (404 if it is not a number)."""
-    value = request.match_info["referral_id"]
-    if not value.isdigit() or len(value) > 12:
+    number = whole_number(request.match_info["referral_id"], 2**31 - 1)
+    if number is None:
         raise refusal(request, web.HTTPNotFound, S_("There is no such referral."))
-    return int(value)
+    return number
 
 
 async def referral_page(request: web.Request) -> web.Response:
     """GET /staff/referrals/{id}: details, status form, history (404 if not yours)."""
     staff = signed_in(request, *REVIEWERS)
     referral_id = referral_id_of(request)
+    labels = labels_in(staff_language(request))
 
     def load(session: Session) -> tuple[ShownReferral, list] | None:
         referral = find_referral(session, staff.organisation_id, referral_id)
         if referral is None:
             return None
         audit(session, staff, "referral", str(referral_id))
-        return shown_referral(staff, referral), history(session, referral_id)
+        changes = history(session, referral_id)
+        if referral.organisation_id != staff.organisation_id:
+            # The partner's notes may repeat the user's details: masked for others.
+            changes = [
+                replace(
+                    change,
+                    note=change.note
+                    and redacted_text(change.note, labels, [referral.name]),
+                )
+                for change in changes
+            ]
+        return shown_referral(staff, referral, labels), changes
 
     found = await in_database(load)
     if found is None:
@@ -487,7 +499,8 @@ def add_portal_routes(app: web.Application) -> None:
     """The partner portal's pages."""
     app.router.add_get("/staff/conversations", conversations_page)
     app.router.add_get("/staff/conversations.csv", export_csv)
-    app.router.add_get("/staff/conversations/{conversation_id}", transcript_page)
+    # A sender id may hold "/" (the channel's own ids): the rest of the path is the id.
+    app.router.add_get("/staff/conversations/{conversation_id:.+}", transcript_page)
     app.router.add_get("/staff/insight", insight_page)
     app.router.add_get("/staff/referrals", referrals_page)
     app.router.add_get("/staff/referrals/{referral_id}", referral_page)

@@ -10,8 +10,11 @@ session cookie flags.
 from __future__ import annotations
 
 import csv
+import html as html_text
 import io
+import itertools
 import re
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +22,17 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient, TestServer
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    Event,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.slots import AnySlot
+from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import Session
 
 from bot import settings
@@ -466,6 +480,29 @@ async def test_the_admin_reads_referrals_masked_and_cannot_change_them(
     assert response.status == 404
 
 
+async def test_others_read_the_users_time_and_the_partners_notes_masked(
+    client: TestClient, database: sa.engine.Engine
+) -> None:
+    number = referral_id(database, QREDITS_REFERRAL)
+    with Session(database) as session, session.begin():
+        session.get(Referral, number).preferred_time = "morgens, of bel 06 11122233"
+    csrf = await log_in(client, "reviewer@qredits.nl")
+    note = "Sanne Bakker gebeld op 06 87654321"
+    response = await client.post(
+        f"/staff/referrals/{number}",
+        data={"csrf": csrf, "status": "contacted", "note": note},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    html = await page(client, f"/staff/referrals/{number}")
+    assert "morgens, of bel 06 11122233" in html and note in html
+    await log_in(client, "admin@example.org")
+    html = await page(client, f"/staff/referrals/{number}")
+    assert "morgens, of bel [phone]" in html
+    assert "<q>[name] gebeld op [phone]</q>" in html
+    assert "Sanne" not in html and "1122233" not in html and "87654321" not in html
+
+
 async def test_the_export_is_the_filtered_list_redacted_and_audited(
     client: TestClient, database: sa.engine.Engine
 ) -> None:
@@ -545,3 +582,387 @@ async def test_pages_with_personal_data_are_not_cached_or_framed(
         assert response.headers["X-Frame-Options"] == "DENY"
     missing = await client.get("/staff/conversations/nothing-here")
     assert (missing.status, missing.headers["Cache-Control"]) == (404, "no-store")
+
+
+async def add_conversation(
+    engine: sa.engine.Engine,
+    conversation: Conversation | tuple[str, list[Event]],
+    routes: list[tuple[str, str]],
+    referrals: list[Referral] = (),
+) -> None:
+    """One more conversation saved by Rasa, routed to partners, with its referrals.
+
+    ``routes`` are (topic, partner); a conversation is either turns (``Conversation``)
+    or a sender id with Rasa's events as the assistant stores them.
+    """
+    path = Path(engine.url.database)
+    if isinstance(conversation, Conversation):
+        await save_conversations(path, [conversation])
+        sender_id = conversation.sender_id
+    else:
+        sender_id, events = conversation
+        store = SQLTrackerStore(dialect="sqlite", db=str(path))
+        names = {e.key for e in events if isinstance(e, SlotSet)}
+        tracker = DialogueStateTracker.from_events(
+            sender_id, events, slots=[AnySlot(name, mappings=[]) for name in names]
+        )
+        await store.save(tracker)
+        store.engine.dispose()
+    with Session(engine) as session:
+        for topic, partner in routes:
+            record_routes(session, sender_id, "nl", topic, [partner])
+    with Session(engine) as session, session.begin():
+        session.add_all(referrals)
+
+
+def questions_on(html: str) -> list[str]:
+    """The unanswered questions listed on the insight page, as shown."""
+    table = html.split('id="questions"')[1]
+    return [
+        html_text.unescape(cell)
+        for cell in re.findall(r'<td dir="auto">(.*?)</td>', table, re.S)
+    ]
+
+
+def export_of(text: str) -> dict[str, list[str]]:
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    return {row[0]: row for row in rows[1:]}
+
+
+TWO_PARTNERS = "two-partners"
+
+
+def qredits_referral(conversation_id: str, **fields: str) -> Referral:
+    return Referral(
+        **{
+            "conversation_id": conversation_id,
+            "organisation_id": "qredits",
+            "topic": "general",
+            "name": "Sanne Bakker",
+            "contact_kind": "phone",
+            "contact": "+31687654321",
+            "language": "nl",
+        }
+        | fields
+    )
+
+
+async def test_each_partner_sees_only_what_the_user_gave_it(
+    client: TestClient, database: sa.engine.Engine
+) -> None:
+    """A phone number given to Qredits, an e-mail address to microStart."""
+    await add_conversation(
+        database,
+        Conversation(
+            TWO_PARTNERS,
+            [
+                (
+                    Said(
+                        "ik zoek een lening, mijn oude nummer is 06 12345678",
+                        "ask_microloan",
+                        0.9,
+                        "nl",
+                    ),
+                    ["Qredits en microStart lenen geld. Mag Qredits u bellen?"],
+                ),
+                (Said("Sanne Bakker", "inform", 0.5, "nl"), ["Uw telefoonnummer?"]),
+                (
+                    Said("06 87654321", "inform", 0.5, "nl"),
+                    ["Qredits belt u op +31687654321."],
+                ),
+                (
+                    Said(
+                        "microStart mag mij mailen: sanne.b@example.com",
+                        "inform",
+                        0.5,
+                        "nl",
+                    ),
+                    ["microStart mailt u op sanne.b@example.com."],
+                ),
+            ],
+        ),  # fmt: skip
+        [("microloan", "qredits"), ("microloan", "microstart")],
+        [
+            qredits_referral(TWO_PARTNERS),
+            Referral(
+                conversation_id=TWO_PARTNERS,
+                organisation_id="microstart",
+                topic="microloan",
+                name="Sanne Bakker",
+                contact_kind="email",
+                contact="sanne.b@example.com",
+                language="nl",
+            ),
+        ],
+    )
+    seen = {}
+    for reviewer in ("reviewer@qredits.nl", "reviewer@microstart.be"):
+        await log_in(client, reviewer)
+        transcript = await page(client, f"/staff/conversations/{TWO_PARTNERS}")
+        export = export_of(await page(client, "/staff/conversations.csv"))
+        seen[reviewer] = (transcript, export[TWO_PARTNERS][-1])
+    transcript, written = seen["reviewer@qredits.nl"]
+    for shown in (transcript, written):
+        assert "Sanne Bakker" in shown and "06 87654321" in shown
+        assert "sanne.b@example.com" not in shown and "[e-mail]" in shown
+        assert "12345678" not in shown  # the number given to nobody
+    assert "+31687654321" in transcript  # the assistant's turn
+    transcript, written = seen["reviewer@microstart.be"]
+    for shown in (transcript, written):
+        assert "Sanne Bakker" in shown and "sanne.b@example.com" in shown
+        assert "87654321" not in shown and "[phone]" in shown
+        assert "12345678" not in shown
+
+
+def asked(text: str, response: str | None, at: float) -> BotUttered:
+    """The assistant's message, with the response it came from (as Rasa stores it)."""
+    return BotUttered(text, metadata={"utter_action": response} if response else {},
+                      timestamp=at)  # fmt: skip
+
+
+def referral_form(sender_id: str) -> tuple[str, list[Event]]:
+    """A conversation with the referral form, its events as Rasa stores them.
+
+    The user answers "where do you live?" and the form's questions with free text
+    the NLU cannot place (nlu_fallback): answers, not questions.
+    """
+    moment = itertools.count(time.time() - 3600, 2)
+
+    def user(text: str, intent: str, confidence: float = 0.9) -> UserUttered:
+        parsed = {"name": intent, "confidence": confidence}
+        return UserUttered(
+            text,
+            intent=parsed,
+            parse_data={"text": text, "intent": parsed, "entities": [],
+                        "language": {"code": "nl", "confidence": 0.9}},
+            timestamp=next(moment),
+        )  # fmt: skip
+
+    def run(name: str) -> ActionExecuted:
+        return ActionExecuted(name, timestamp=next(moment))
+
+    def bot(text: str, response: str | None = None) -> BotUttered:
+        return asked(text, response, next(moment))
+
+    def slot(name: str, value: object) -> SlotSet:
+        return SlotSet(name, value, timestamp=next(moment))
+
+    listen = run
+    return sender_id, [
+        user("hoe krijg ik een microkrediet", "ask_microloan"),
+        run("action_answer_topic"),
+        bot("Een microkrediet is een kleine lening.", "utter_microloan_general"),
+        bot("Waar woont u? Noem uw stad of land.", "utter_ask_place"),
+        listen("action_listen"),
+        user("in de buurt van Zwolle", "nlu_fallback", 0.3),
+        run("action_answer_topic"),
+        bot("Qredits helpt in heel Nederland."),
+        listen("action_listen"),
+        user("ik wil met iemand van Qredits praten", "request_human"),
+        run("action_offer_referral"),
+        slot("referral_partner", "qredits"),
+        run("referral_form"),
+        ActiveLoop("referral_form", timestamp=next(moment)),
+        slot("requested_slot", "referral_consent"),
+        bot("Mag Qredits contact met u opnemen?", "utter_ask_referral_consent"),
+        listen("action_listen"),
+        user("ja", "affirm"),
+        run("referral_form"),
+        slot("referral_consent", True),
+        slot("requested_slot", "referral_name"),
+        bot("Hoe heet u?", "utter_ask_referral_name"),
+        listen("action_listen"),
+        user("Sanne Bakker", "nlu_fallback", 0.4),
+        run("referral_form"),
+        slot("referral_name", "Sanne Bakker"),
+        slot("requested_slot", "referral_contact"),
+        bot("Op welk telefoonnummer of e-mailadres?", "utter_ask_referral_contact"),
+        listen("action_listen"),
+        user("06 87654321", "nlu_fallback", 0.2),
+        run("referral_form"),
+        slot("referral_contact", "+31687654321"),
+        slot("requested_slot", "referral_language"),
+        bot("In welke taal?"),  # action_ask_referral_language: buttons, no response
+        listen("action_listen"),
+        user(
+            '/inform_contact_language{"contact_language": "nl"}',
+            "inform_contact_language",
+            1.0,
+        ),  # fmt: skip
+        run("referral_form"),
+        slot("referral_language", "nl"),
+        slot("requested_slot", "referral_time"),
+        bot("Wanneer kunnen ze u het best bereiken?", "utter_ask_referral_time"),
+        listen("action_listen"),
+        user("morgenochtend", "nlu_fallback", 0.3),
+        run("referral_form"),
+        slot("referral_time", "morgenochtend"),
+        ActiveLoop(None, timestamp=next(moment)),
+        slot("requested_slot", None),
+        run("action_submit_referral"),
+        bot("Qredits neemt contact met u op via +31687654321.", "utter_referral_done"),
+        listen("action_listen"),
+    ]
+
+
+FORM = "qredits-form"
+
+
+async def test_answers_to_the_assistants_questions_are_not_unanswered(
+    client: TestClient, database: sa.engine.Engine
+) -> None:
+    await add_conversation(
+        database,
+        referral_form(FORM),
+        [("microloan", "qredits"), ("general", "qredits")],
+        [qredits_referral(FORM, topic="general")],
+    )
+    await log_in(client, "admin@example.org")
+    html = await page(client, "/staff/insight")
+    assert "5 conversations" in html
+    assert "could not answer something in 40% of them" in html  # 2 of 5, not 3
+    questions = questions_on(html)
+    assert sorted(questions) == [
+        "<script>alert(1)</script> <b>mon email est [e-mail]</b>",
+        "wat kost een kameel",
+    ]
+    assert not any(
+        word in html.split('id="questions"')[1]
+        for word in ("Zwolle", "zwolle", "sanne", "Sanne", "87654321", "morgenochtend")
+    )
+    assert FORM not in listed(await page(client, "/staff/conversations?unanswered=1"))
+    export = export_of(await page(client, "/staff/conversations.csv"))
+    assert export[FORM][5] == "no"
+    # Still the transcript shows every answer, masked.
+    html = await page(client, f"/staff/conversations/{FORM}")
+    assert "in de buurt van Zwolle" in html and "morgenochtend" in html
+    assert "Sanne" not in html and "87654321" not in html
+
+
+NAMES = "names-in-questions"
+
+
+async def test_insight_masks_each_question_as_its_transcript_does(
+    client: TestClient, database: sa.engine.Engine
+) -> None:
+    await add_conversation(
+        database,
+        Conversation(
+            NAMES,
+            [
+                (
+                    Said("heeft Sanne Bakker al gebeld?", "nlu_fallback", 0.3, "nl"),
+                    ["Dat weet ik niet."],
+                ),
+                (
+                    Said(
+                        "Mijn naam is Jan de Vries, wat kost een kameel?",
+                        "out_of_scope",
+                        0.8,
+                        "nl",
+                    ),
+                    ["Daar kan ik niet mee helpen."],
+                ),
+            ],
+        ),  # fmt: skip
+        [("general", "qredits")],
+        [qredits_referral(NAMES)],
+    )
+    await log_in(client, "admin@example.org")
+    questions = questions_on(await page(client, "/staff/insight"))
+    assert "heeft [name] al gebeld?" in questions
+    assert "mijn naam is [name], wat kost een kameel?" in questions
+    transcript = await page(client, f"/staff/conversations/{NAMES}")
+    assert "heeft <span" in transcript and "Sanne" not in transcript
+    assert "Jan" not in transcript and "Vries" not in transcript
+    # The partner the user gave the name to reads it, in both places.
+    await log_in(client, "reviewer@qredits.nl")
+    questions = questions_on(await page(client, "/staff/insight"))
+    assert "heeft sanne bakker al gebeld?" in questions
+    assert "mijn naam is [name], wat kost een kameel?" in questions
+    transcript = await page(client, f"/staff/conversations/{NAMES}")
+    assert "heeft Sanne Bakker al gebeld?" in transcript
+    assert "Jan" not in transcript and "Vries" not in transcript
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "1²", "-1", "0", "1e3", "99999999999999"])
+async def test_odd_page_numbers_are_refused_with_a_page(
+    client: TestClient, value: str
+) -> None:
+    await log_in(client, "reviewer@qredits.nl")
+    for path in ("/staff/conversations", "/staff/insight", "/staff/conversations.csv",
+                 "/staff/referrals"):  # fmt: skip
+        html = await page(client, f"{path}?page={value}", status=400)
+        assert "Unknown page" in html
+    await page(client, f"/staff/referrals/{value}", status=404)
+
+
+ODD_TIMES = "odd-times"
+
+
+async def test_a_transcript_with_odd_stored_events_is_still_shown(
+    client: TestClient, database: sa.engine.Engine
+) -> None:
+    await add_conversation(
+        database,
+        Conversation(ODD_TIMES, [(Said("hallo", "greet", 0.9, "nl"), ["Hallo!"])]),
+        [("general", "qredits")],
+    )
+    odd = [  # (timestamp, data) as no well-behaved Rasa would store them
+        (1e20, '{"event": "user", "text": "far in the future"}'),
+        (-1e20, '{"event": "user", "text": "long ago"}'),
+        (float("nan"), '{"event": "user", "text": "not a time"}'),
+        (float("inf"), '{"event": "bot", "text": "for ever"}'),
+        ("yesterday", '{"event": "user", "text": "a word for a time"}'),
+        (-86400.5, '{"event": "user", "text": "just before 1970", "parse_data":'
+                   ' {"intent": {"name": "greet", "confidence": "high"},'
+                   ' "language": "nl"}}'),
+        (1e9, '{"event": "user", "text": ["not", "text"]}'),
+        (1e9, "[1, 2, 3]"),
+        (1e9, "not JSON at all"),
+    ]  # fmt: skip
+    with database.begin() as connection:
+        for timestamp, data in odd:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO events (sender_id, type_name, timestamp, data)"
+                    " VALUES (:sender, :kind, :timestamp, :data)"
+                ),
+                {
+                    "sender": ODD_TIMES,
+                    "kind": "bot" if '"event": "bot"' in data else "user",
+                    "timestamp": timestamp,
+                    "data": data,
+                },
+            )
+    await log_in(client, "reviewer@qredits.nl")
+    html = await page(client, f"/staff/conversations/{ODD_TIMES}")
+    for text in ("hallo", "far in the future", "long ago", "not a time", "for ever",
+                 "a word for a time", "just before 1970"):  # fmt: skip
+        assert text in html
+    export = export_of(await page(client, "/staff/conversations.csv"))
+    assert "far in the future" in export[ODD_TIMES][-1]
+
+
+@pytest.mark.parametrize(
+    "sender_id", ["whatsapp/31612345678", "a/b", "a%2Fb", "odd ?#&=+ id", "/lead"]
+)
+async def test_a_conversation_id_with_a_slash_or_odd_characters_opens(
+    client: TestClient, database: sa.engine.Engine, sender_id: str
+) -> None:
+    await add_conversation(
+        database,
+        Conversation(sender_id, [(Said("hallo", "greet", 0.9, "nl"), ["Hallo!"])]),
+        [("general", "qredits")],
+    )
+    await log_in(client, "reviewer@qredits.nl")
+    html = await page(client, "/staff/conversations")
+    links = re.findall(r'href="(/staff/conversations/[^"]+)"', html)
+    link = next(
+        html_text.unescape(found)
+        for found in links
+        if QREDITS_PHONE not in found and QREDITS_REFERRAL not in found
+    )
+    response = await client.get(link, allow_redirects=False)
+    assert response.status == 200, link
+    assert f"<code>{html_text.escape(sender_id)}</code>" in await response.text()
