@@ -231,43 +231,66 @@ def main() -> int:
             "--email", required=True
         )
     args = parser.parse_args()
+    try:
+        return run_command(args)
+    except sa.exc.SQLAlchemyError as error:
+        # Never the statement or its parameters (a password hash, a row): the
+        # database's own first line says what went wrong.
+        reason = str(getattr(error, "orig", None) or type(error).__name__)
+        print(f"Database error: {reason.splitlines()[0]}", file=sys.stderr)
+        return 1
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Creates, disables or unlocks the account ``args`` names; the exit status."""
+    email = args.email.strip().lower()
     with Session(engine()) as session, session.begin():
+        account = session.scalar(
+            sa.select(StaffAccount).where(StaffAccount.email == email)
+        )
         if args.command == "create":
+            if account is not None:
+                print(
+                    f"Not created: there is already an account {email}.",
+                    file=sys.stderr,
+                )
+                return 1
             password = os.environ.get("STAFF_PASSWORD") or getpass.getpass("Password: ")
             try:
                 create_account(
                     session,
-                    args.email,
+                    email,
                     args.organisation,
                     args.desk,
                     password,
                     role=args.role,
                 )
                 session.flush()
-            except (ValueError, sa.exc.IntegrityError) as error:
+            except ValueError as error:
                 print(f"Not created: {error}", file=sys.stderr)
                 return 1
+            except sa.exc.IntegrityError:  # made at the same moment by someone else
+                print(
+                    f"Not created: there is already an account {email}.",
+                    file=sys.stderr,
+                )
+                return 1
             where = args.organisation if args.role != "admin" else "every partner"
-            print(f"Created {args.email} ({args.role}, {where}).")
+            print(f"Created {email} ({args.role}, {where}).")
             return 0
-        account = session.scalar(
-            sa.select(StaffAccount).where(
-                StaffAccount.email == args.email.strip().lower()
-            )
-        )
         if account is None:
-            print(f"No account {args.email}.", file=sys.stderr)
+            print(f"No account {email}.", file=sys.stderr)
             return 1
         if args.command == "unlock":
             account.failed_logins = 0
             account.locked_until = None
-            print(f"Unlocked {args.email}.")
+            print(f"Unlocked {email}.")
             return 0
         account.disabled = True
         session.execute(
             sa.delete(StaffSession).where(StaffSession.staff_id == account.id)
         )
-        print(f"Disabled {args.email}; their sessions are closed.")
+        print(f"Disabled {email}; their sessions are closed.")
     return 0
 
 

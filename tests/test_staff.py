@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +21,7 @@ from bot import settings
 from bot.auth import create_account
 from bot.records import Handoff, StaffAccount, engine_for, utcnow
 from bot.server import create_app
+from bot.settings import ROOT
 
 PASSWORD = "correct horse battery"
 
@@ -160,3 +164,38 @@ async def test_unknown_cities_and_topics_are_refused(client: TestClient) -> None
         "/staff/handoffs", data={"csrf": csrf, "language": "ar", "city": "atlantis"}
     )
     assert response.status == 400
+
+
+def staff_command(database: str, password: str, *arguments: str) -> tuple[int, str]:
+    """``python -m bot.staff ...``: its exit status and everything it printed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.staff", *arguments],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database, "STAFF_PASSWORD": password},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_an_existing_email_is_refused_in_one_line_without_sql_or_hash(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'assistant.db'}"
+    arguments = ("create", "--email", "desk@vantaa.fi", "--organisation",
+                 "city-of-vantaa", "--desk", "Myyrmäki")  # fmt: skip
+    assert staff_command(url, PASSWORD, *arguments) == (
+        0,
+        "Created desk@vantaa.fi (desk, city-of-vantaa).\n",
+    )
+    again = ("create", "--email", "Desk@Vantaa.fi ", "--role", "reviewer",
+             "--organisation", "city-of-vantaa")  # fmt: skip
+    status, printed = staff_command(url, "another good password", *again)
+    assert (status, printed) == (
+        1,
+        "Not created: there is already an account desk@vantaa.fi.\n",
+    )
+    with Session(engine_for(url)) as session:
+        account = session.scalar(sa.select(StaffAccount))
+    assert account.role == "desk"  # unchanged
