@@ -55,6 +55,18 @@ def explicit_language(tracker: Tracker) -> str | None:
     return None
 
 
+# Form questions answered with a name or an address: the answer is in no language
+# ("giuseppe esposito" reads as Italian), so it keeps the conversation's.
+ANSWERS_WITHOUT_LANGUAGE = {"referral_name", "referral_contact"}
+
+
+def answers_without_language(tracker: Tracker) -> bool:
+    """Whether the latest message answers a form's question for a name or address."""
+    return bool(tracker.active_loop_name) and (
+        tracker.get_slot("requested_slot") in ANSWERS_WITHOUT_LANGUAGE
+    )
+
+
 def language_list() -> str:
     """Every language we speak, each named in its own language."""
     return ", ".join(NATIVE_NAMES[code] for code in SUPPORTED_LANGUAGES)
@@ -157,10 +169,12 @@ class ValidateSlotMappings(ValidationAction):
     ) -> dict[str, Any]:
         """Sets the reply language from the user's choice or from their text."""
         text = (tracker.latest_message or {}).get("text") or ""
-        greeted_in = greeting_language(text, shipped_cues())
-        guess = guess_without_places(tracker)
-        if greeted_in and not (guess and guess.reliable):  # "merhaba": too short
-            guess = LanguageGuess(code=greeted_in, confidence=1.0, reliable=False)
+        guess = None
+        if not answers_without_language(tracker):
+            guess = guess_without_places(tracker)
+            greeted_in = greeting_language(text, shipped_cues())
+            if greeted_in and not (guess and guess.reliable):  # "merhaba": too short
+                guess = LanguageGuess(code=greeted_in, confidence=1.0, reliable=False)
         language = conversation_language(
             current=tracker.get_slot("language"),
             explicit=explicit_language(tracker),

@@ -5,9 +5,11 @@ its wheel) knows many languages, including those we do not speak. A small classi
 trained here on our own NLU examples (labelled by the ``language`` metadata of each
 intent block) knows how our users write: Latin-script Arabic, transliterated Russian,
 Finnish without ä and ö. The guess goes into the parsed message as ``language`` (read
-by ``action_validate_slot_mappings``). Text without letters, or clearly written in a
-language we do not speak, becomes ``nlu_fallback``: the intent classifier has never
-seen such text, so its guess would be noise.
+by ``action_validate_slot_mappings``). Both read only the part of the text written in
+a language: e-mail and web addresses and numbers are left out (``language_part``).
+Text without letters, or clearly written in a language we do not speak, becomes
+``nlu_fallback``: the intent classifier has never seen such text, so its guess would
+be noise.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from sklearn.linear_model import LogisticRegression
 from bot.languages import (
     LanguageGuess,
     combine_guesses,
+    count_letters,
     guess_language,
+    language_part,
     load_language_models,
 )
 
@@ -93,9 +97,12 @@ class LanguageIdentifier(GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         """Learns how each of our languages is written from the NLU examples."""
         labelled = [
-            (message.get(TEXT), example_language(message))
+            (language_part(message.get(TEXT)), example_language(message))
             for message in training_data.intent_examples
             if example_language(message)
+        ]
+        labelled = [
+            (text, language) for text, language in labelled if count_letters(text)
         ]
         if len({language for _, language in labelled}) < 2:
             logger.warning("No language metadata in the NLU data: using lingua only.")
@@ -152,7 +159,8 @@ class LanguageIdentifier(GraphComponent):
         return dict(zip(self.languages, probabilities.tolist()))
 
     def guess(self, text: str) -> LanguageGuess:
-        """The language of ``text``, from both opinions."""
+        """The language of ``text``, from both opinions, without its addresses."""
+        text = language_part(text)
         return combine_guesses(text, guess_language(text), self.domain_guess(text))
 
     def process(self, messages: list[Message]) -> list[Message]:

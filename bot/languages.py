@@ -133,6 +133,40 @@ def count_letters(text: str) -> int:
     return sum(1 for char in text if unicodedata.category(char).startswith("L"))
 
 
+# What is written in no language: e-mail and web addresses, numbers (phones,
+# amounts). The letters of an address are names and abbreviations: read as words,
+# "info@mybusiness.com" is English and "amina.khalil@gmail.com" Turkish.
+_NO_LANGUAGE = re.compile(
+    r"\S+@\S+"
+    r"|(?:https?://|www\.)\S+"
+    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|eu|info|be|nl|fi|se|it|fr|uk"
+    r"|ru|ua|tr|de)\b(?:/\S*)?"
+    r"|\+?\d[\d\s().-]*\d|\d"
+)
+# A name alone ("Giuseppe Esposito", "Олександр Шевченко"): a few capitalised words
+# of letters. It says where a name comes from, not what language the user writes.
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*\.?")
+MAX_NAME_WORDS = 4
+
+
+def language_part(text: str) -> str:
+    """The text without its addresses and numbers: the part written in a language."""
+    return _NO_LANGUAGE.sub(" ", text)
+
+
+def is_name_alone(text: str) -> bool:
+    """Whether the text is only a person's name (capitalised words, no sentence)."""
+    words = text.split()
+    return 2 <= len(words) <= MAX_NAME_WORDS and all(
+        _NAME_WORD.fullmatch(word) and word[0].isupper() for word in words
+    )
+
+
+def tells_its_language(text: str) -> bool:
+    """Whether the text is long enough, and more than a name, to tell its language."""
+    return count_letters(text) >= MIN_LETTERS_FOR_DETECTION and not is_name_alone(text)
+
+
 @lru_cache(maxsize=1)
 def _detector() -> LanguageDetector:
     codes = SUPPORTED_LANGUAGES + _RECOGNISED_UNSUPPORTED
@@ -160,7 +194,7 @@ def guess_language(text: str) -> LanguageGuess:
         return LanguageGuess(code=None, confidence=0.0, reliable=False)
     scores = {v.language.iso_code_639_1.name.lower(): v.value for v in values}
     code, confidence = next(iter(scores.items()))
-    reliable = letters >= MIN_LETTERS_FOR_DETECTION and confidence >= MIN_CONFIDENCE
+    reliable = tells_its_language(text) and confidence >= MIN_CONFIDENCE
     return LanguageGuess(code, confidence, reliable, scores)
 
 
@@ -176,7 +210,7 @@ def combine_guesses(
     """
     if general.code is None:
         return general
-    long_enough = count_letters(text) >= MIN_LETTERS_FOR_DETECTION
+    long_enough = tells_its_language(text)
     code, probability = max(domain.items(), key=lambda item: item[1], default=(None, 0))
     ruled_out = general.scores.get(code, 1.0) < RULED_OUT
     foreign = (

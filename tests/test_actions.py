@@ -99,3 +99,44 @@ async def test_fallback_says_what_we_can_help_with(
     tracker = make_tracker(text="🙂🙂", intent="nlu_fallback", language=SHORT_TEXT)
     await ActionFallback().run(dispatcher, tracker, {})
     assert [m["response"] for m in dispatcher.messages] == ["utter_not_understood"]
+
+
+ITALIAN_TEXT = {"code": "it", "confidence": 0.86, "reliable": True, "supported": True}
+
+
+@pytest.mark.parametrize(
+    "asked, text, expected",
+    [
+        # A name or an address, as the answer to the form's question: any spelling.
+        ("referral_name", "giuseppe esposito", "fr"),
+        ("referral_contact", "giuseppe.esposito@libero.it", "fr"),
+        # The contact time is a sentence: written in another language, it is one.
+        ("referral_time", "la mattina, dopo le nove per favore", "it"),
+    ],
+)
+async def test_a_name_or_address_given_in_the_form_keeps_the_language(
+    asked: str, text: str, expected: str, dispatcher: CollectingDispatcher, domain: dict
+) -> None:
+    tracker = make_tracker(
+        text=text,
+        intent="nlu_fallback",
+        language=ITALIAN_TEXT,
+        slots={"language": "fr", "requested_slot": asked},
+    )
+    tracker.active_loop = {"name": "referral_form"}
+    events = await ValidateSlotMappings().run(dispatcher, tracker, domain)
+    assert SlotSet("language", expected) in events
+
+
+async def test_a_language_chosen_in_the_form_is_still_taken(
+    dispatcher: CollectingDispatcher, domain: dict
+) -> None:
+    tracker = make_tracker(
+        text="giuseppe esposito",
+        language=ITALIAN_TEXT,
+        metadata={"language": "it"},
+        slots={"language": "fr", "requested_slot": "referral_name"},
+    )
+    tracker.active_loop = {"name": "referral_form"}
+    events = await ValidateSlotMappings().run(dispatcher, tracker, domain)
+    assert SlotSet("language", "it") in events

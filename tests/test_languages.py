@@ -1,10 +1,12 @@
 import pytest
 
+from bot.language_identifier import LanguageIdentifier
 from bot.languages import (
     LanguageGuess,
     combine_guesses,
     conversation_language,
     guess_language,
+    language_part,
     normalise_language,
 )
 
@@ -128,3 +130,50 @@ def test_a_neighbouring_language_is_not_mistaken_for_ours() -> None:
     spanish = guess_language("Hola, quiero un préstamo para abrir mi negocio")
     guess = combine_guesses("Hola, quiero un préstamo", spanish, {"it": 0.96})
     assert (guess.code, guess.supported, guess.reliable) == ("es", False, True)
+
+
+# What users type into the referral form: addresses, numbers, names. Each of these
+# was once read as a sentence ("info@mybusiness.com" as English, "Mehmet Öztürk" as
+# Turkish) and switched a French conversation to that language.
+NO_LANGUAGE = [
+    "john.smith@example.com",
+    "info@mybusiness.com",
+    "amina.khalil@gmail.com",
+    "https://www.microstart.be/fr/contact",
+    "www.qredits.nl",
+    "microstart.be",
+    "+32 470 12 34 56",
+    "25000",
+    "Giuseppe Esposito",
+    "Mehmet Öztürk",
+    "Matti Meikäläinen",
+    "Marie-Claire Lefebvre",
+    "Олександр Шевченко",
+]
+
+
+@pytest.mark.parametrize("text", NO_LANGUAGE)
+def test_an_address_number_or_name_alone_does_not_tell_a_language(text: str) -> None:
+    guess = LanguageIdentifier(None, None).guess(text)  # type: ignore[arg-type]
+    assert not guess.reliable
+    assert conversation_language("fr", None, guess) == "fr"
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("mon adresse est jean.dupont@gmail.com, merci beaucoup", "fr"),
+        ("ik ben bereikbaar op 06 12345678 of via www.qredits.nl", "nl"),
+        ("Voglio Aprire Un Negozio A Torino", "it"),  # a sentence, capitalised
+    ],
+)
+def test_the_words_around_an_address_still_tell_the_language(
+    text: str, code: str
+) -> None:
+    guess = LanguageIdentifier(None, None).guess(text)  # type: ignore[arg-type]
+    assert (guess.code, guess.reliable) == (code, True)
+
+
+def test_addresses_and_numbers_are_left_out_of_the_text_read() -> None:
+    text = "écrivez à jean.dupont@gmail.com ou au +32 470 12 34 56 ou www.x.be"
+    assert language_part(text).split() == ["écrivez", "à", "ou", "au", "ou"]
