@@ -9,6 +9,7 @@ slots keep it).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -69,11 +70,16 @@ BROADER_TOPIC = {
 
 
 def contact_offer(organisation: OrganisationRow, language: str) -> list[dict]:
-    """A button to be contacted by the partner that answered, if it takes referrals."""
+    """A button to be contacted by the partner that answered, if it takes referrals.
+
+    The button names the partner: several may answer, and the user may click it
+    after another question.
+    """
     if not organisation.takes_referrals:
         return []
     title = render(OFFER_CONTACT, language, {"partner": organisation.name})
-    return [{"title": title, "payload": "/request_human"}]
+    payload = "/request_human" + json.dumps({"organisation": organisation.id})
+    return [{"title": title, "payload": payload}]
 
 
 @dataclass(frozen=True)

@@ -50,9 +50,27 @@ def user_place(tracker: Tracker, places: PlaceResolver, language: str) -> Place 
             (p for text in said if text and (p := places.resolve(text, language))),
             None,
         )
-    metadata = (tracker.latest_message or {}).get("metadata") or {}
-    city = metadata.get("city")
-    return places.resolve(city, language) if isinstance(city, str) else None
+    city = page_city(tracker)
+    return places.resolve(city, language) if city else None
+
+
+def page_city(tracker: Tracker) -> str | None:
+    """The city of the page or link that opened the chat (message metadata ``city``).
+
+    It counts for the whole conversation: a button's message, or one sent after the
+    page was left, may come without it.
+    """
+    latest = [(tracker.latest_message or {}).get("metadata")]
+    earlier = [
+        event.get("metadata")
+        for event in reversed(tracker.events)
+        if event.get("event") == "user"
+    ]
+    for metadata in latest + earlier:
+        city = (metadata or {}).get("city") if isinstance(metadata, dict) else None
+        if isinstance(city, str) and city.strip():
+            return city
+    return None
 
 
 def named_a_place(tracker: Tracker) -> bool:

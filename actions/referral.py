@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import phonenumbers
+import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -25,7 +26,7 @@ from actions.topics import TOPIC_OF_INTENT
 from bot import settings
 from bot.i18n import N_, render
 from bot.knowledge.loading import Place
-from bot.knowledge.storage import OrganisationRow, route_to_partners
+from bot.knowledge.storage import OrganisationRow, ServiceRow, route_to_partners
 from bot.languages import NATIVE_NAMES, normalise_language
 from bot.records import Referral, engine_for, record_routes
 
@@ -63,6 +64,23 @@ def referral_partner(session: Session, place: Place, topic: str | None) -> Any:
     return None
 
 
+def chosen_partner(session: Session, tracker: Tracker, place: Place) -> Any:
+    """The partner a button named ("Ask Qredits to contact me"), if it can be asked.
+
+    It must take referrals and serve the place: a button from an earlier answer may
+    name a partner of a place the user has since left.
+    """
+    chosen = next(tracker.get_latest_entity_values("organisation"), None)
+    partner = session.get(OrganisationRow, chosen) if isinstance(chosen, str) else None
+    if partner is None or not partner.takes_referrals:
+        return None
+    topics = session.scalars(
+        sa.select(ServiceRow.topic).where(ServiceRow.organisation_id == partner.id)
+    )
+    serves = any(partner in route_to_partners(session, place.id, t) for t in topics)
+    return partner if serves else None
+
+
 def read_contact(text: str, country: str) -> tuple[str, str] | None:
     """("email", normalised address) or ("phone", E.164 number), if valid.
 
@@ -97,7 +115,10 @@ class ActionOfferReferral(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """Asks the place if needed; names the partner and starts the consent form."""
+        """Asks the place if needed; names the partner and starts the consent form.
+
+        The partner is the one the button named, else the one for the place and topic.
+        """
         base = knowledge_base(settings.DATABASE_URL)
         place = user_place(tracker, base.places, reply_language(tracker))
         if place is None:
@@ -109,7 +130,9 @@ class ActionOfferReferral(Action):
         topic = tracker.get_slot("topic")
         topic = None if topic == "referral" else topic
         with Session(base.engine) as session:
-            partner = referral_partner(session, place, topic)
+            partner = chosen_partner(session, tracker, place) or referral_partner(
+                session, place, topic
+            )
             if partner is None:
                 dispatcher.utter_message(response="utter_no_referral_partner")
                 return [SlotSet("topic", topic)]

@@ -242,7 +242,10 @@ async def test_a_partner_that_takes_referrals_offers_to_call_back() -> None:
         text="I need help finding a job, I live in Vantaa", intent="ask_job_coaching"
     )
     assert coaching["buttons"] == [
-        {"title": "Ask City of Vantaa to contact me", "payload": "/request_human"}
+        {
+            "title": "Ask City of Vantaa to contact me",
+            "payload": '/request_human{"organisation": "city-of-vantaa"}',
+        }
     ]
     [recognition], _ = await answer(
         text="how much does recognition cost in Vantaa", intent="ask_recognition_cost"

@@ -14,6 +14,7 @@ from alembic.migration import MigrationContext
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from actions.answers import OFFER_CONTACT
 from actions.privacy import ActionDeleteMyData
 from actions.referral import (
     ActionOfferReferral,
@@ -22,6 +23,8 @@ from actions.referral import (
     read_contact,
 )
 from bot import privacy, settings
+from bot.i18n import render
+from bot.nlg import domain_responses
 from bot.records import (
     RASA_EVENTS,
     Base,
@@ -35,7 +38,7 @@ from bot.records import (
     utcnow,
 )
 from bot.referrals import change_referral
-from tests.conftest import after_slot_mappings, make_tracker
+from tests.conftest import Assistant, after_slot_mappings, make_tracker, post, say
 
 
 @pytest.fixture(autouse=True)
@@ -105,6 +108,56 @@ async def test_no_partner_takes_referrals_in_helsinki() -> None:
     tracker = make_tracker(text="I live in Helsinki", intent="request_human")
     await ActionOfferReferral().run(dispatcher, await after_slot_mappings(tracker), {})
     assert [m["response"] for m in dispatcher.messages] == ["utter_no_referral_partner"]
+
+
+def button(organisation: str, **slots: Any) -> Any:
+    """The tracker after a click on "Ask <organisation> to contact me"."""
+    return make_tracker(
+        text=f'/request_human{{"organisation": "{organisation}"}}',
+        intent="request_human",
+        entities=[{"entity": "organisation", "value": organisation}],
+        slots=slots,
+    )
+
+
+@pytest.mark.parametrize("organisation", ["permicro", "microlab"])
+async def test_the_button_asks_the_partner_it_names(organisation: str) -> None:
+    # In Turin both answer "how do I start a business", each with its own button.
+    dispatcher = CollectingDispatcher()
+    tracker = button(organisation, city="Turin", topic="start_business")
+    events = await ActionOfferReferral().run(dispatcher, tracker, {})
+    assert slots(events)["referral_partner"] == organisation
+    assert {"event": "followup", "name": "referral_form", "timestamp": None} in events
+
+
+async def test_a_button_for_a_partner_not_serving_the_place_gets_the_local_one() -> (
+    None
+):
+    # An earlier answer's button, after the user said they live somewhere else.
+    dispatcher = CollectingDispatcher()
+    tracker = button("qredits", city="Ghent", topic="microloan")
+    events = await ActionOfferReferral().run(dispatcher, tracker, {})
+    assert slots(events)["referral_partner"] == "microstart"
+
+
+async def test_the_place_of_the_page_that_opened_the_chat_is_remembered() -> None:
+    # The link or page said Utrecht with the first message; the button sends nothing.
+    dispatcher = CollectingDispatcher()
+    tracker = button("qredits", topic="microloan")
+    tracker.events = [
+        {
+            "event": "user",
+            "text": "Hoi, ik zoek een microkrediet",
+            "metadata": {"city": "Utrecht", "language": "nl"},
+        },
+        {"event": "bot", "text": "Qredits ..."},
+    ]
+    events = await ActionOfferReferral().run(dispatcher, tracker, {})
+    assert dispatcher.messages == []  # no "where do you live?"
+    assert (slots(events)["referral_partner"], slots(events)["referral_place"]) == (
+        "qredits",
+        "utrecht",
+    )
 
 
 def validate(slot: str, text: str, intent: str, **extra: Any) -> tuple[dict, list]:
@@ -314,3 +367,49 @@ def test_a_short_number_that_looks_like_a_question_is_asked_again() -> None:
 def test_a_time_with_numbers_is_not_taken_for_a_new_question() -> None:
     result, _ = validate("referral_time", "after 17:00", "estimate_repayment")
     assert result == {"referral_time": "after 17:00"}
+
+
+# The real assistant: the form, its rules and the buttons (Rasa, actions, NLG).
+
+
+def says(response: str, language: str, **arguments: Any) -> str:
+    return render(domain_responses()[response][0]["text"], language, arguments)
+
+
+def contact_buttons(sender: str, message: str, **metadata: str) -> dict[str, str]:
+    """The "Ask ... to contact me" buttons of the answer: title -> payload."""
+    payload: dict[str, Any] = {"sender": sender, "message": message}
+    if metadata:
+        payload["metadata"] = metadata
+    status, replies = post(payload)
+    assert status == 200, replies
+    return {
+        button["title"]: button["payload"]
+        for reply in replies  # type: ignore[union-attr]
+        for button in reply.get("buttons", [])
+        if button["payload"].startswith("/request_human")
+    }
+
+
+@pytest.mark.e2e
+def test_the_contact_button_goes_to_the_partner_it_names(assistant: Assistant) -> None:
+    # In Turin two partners answer, each with its own button.
+    buttons = contact_buttons(
+        "button-it", "Ciao, abito a Torino e voglio aprire un'attività"
+    )
+    chosen = render(OFFER_CONTACT, "it", {"partner": "PerMicro"})
+    assert say("button-it", buttons[chosen]) == [
+        says("utter_ask_referral_consent", "it", referral_partner_name="PerMicro")
+    ]
+
+
+@pytest.mark.e2e
+def test_the_place_of_the_page_needs_no_asking_again(assistant: Assistant) -> None:
+    # The page (or front-desk link) said Utrecht with the first message only.
+    buttons = contact_buttons(
+        "button-nl", "Hoi, ik zoek een microkrediet", city="Utrecht"
+    )
+    [payload] = buttons.values()
+    assert say("button-nl", payload) == [
+        says("utter_ask_referral_consent", "nl", referral_partner_name="Qredits")
+    ]
