@@ -326,6 +326,9 @@ class ActionSubmitReferral(Action):
         with Session(base.engine) as session:
             partner = session.get(OrganisationRow, tracker.get_slot("referral_partner"))
             url = partner.url if partner else ""
+        if consent != "yes" and latest_intent(tracker) == "delete_my_data":
+            # "Delete my data" ended the form: erase as anywhere else, after a yes.
+            clear.append(FollowupAction("utter_confirm_delete"))
         if consent == "stopped":
             dispatcher.utter_message(response="utter_referral_stopped")
             return clear

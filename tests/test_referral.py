@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from actions.answers import OFFER_CONTACT
 from actions.privacy import ActionDeleteMyData
 from actions.referral import (
+    ASK_LANGUAGE,
     ActionOfferReferral,
     ActionSubmitReferral,
     ValidateReferralForm,
@@ -262,6 +263,28 @@ async def test_without_consent_nothing_is_stored(database: str, consent: str) ->
         )
 
 
+@pytest.mark.parametrize(
+    "asked, consent", [("referral_consent", "no"), ("referral_name", "stopped")]
+)
+async def test_delete_my_data_in_the_form_asks_to_erase_everything(
+    database: str, asked: str, consent: str
+) -> None:
+    text = "supprimez mes données"
+    result, _ = validate(asked, text, "delete_my_data", referral_consent="yes")
+    assert result["referral_consent"] == consent
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text=text, intent="delete_my_data")
+    tracker.slots.update(referral_slots(referral_consent=consent))
+    events = await ActionSubmitReferral().run(dispatcher, tracker, {})
+    assert stored(database) == []
+    # Then the question "delete my data" gets anywhere else: a yes erases.
+    assert events[-1] == {
+        "event": "followup",
+        "name": "utter_confirm_delete",
+        "timestamp": None,
+    }
+
+
 def rasa_events(url: str, rows: list[tuple[str, float]]) -> sa.engine.Engine:
     """Rasa's events table, as its SQL tracker store makes it, with some rows."""
     engine = engine_for(url)
@@ -412,4 +435,60 @@ def test_the_place_of_the_page_needs_no_asking_again(assistant: Assistant) -> No
     [payload] = buttons.values()
     assert say("button-nl", payload) == [
         says("utter_ask_referral_consent", "nl", referral_partner_name="Qredits")
+    ]
+
+
+@pytest.mark.e2e
+def test_names_and_addresses_in_the_form_keep_the_language(
+    assistant: Assistant,
+) -> None:
+    [payload] = contact_buttons(
+        "form-fr", "J'habite à Liège, je cherche un microcrédit"
+    ).values()
+    say("form-fr", payload)
+    assert say("form-fr", "oui") == [says("utter_ask_referral_name", "fr")]
+    assert say("form-fr", "Giuseppe Esposito") == [
+        says("utter_ask_referral_contact", "fr")
+    ]
+    assert say("form-fr", "info@mybusiness.com") == [render(ASK_LANGUAGE, "fr", {})]
+    assert say("form-fr", '/inform_contact_language{"contact_language": "fr"}') == [
+        says("utter_ask_referral_time", "fr")
+    ]
+    # After the form too: an address alone is no message in English.
+    say("form-fr", "/dont_know")
+    assert say("form-fr", "amina.khalil@gmail.com") == [
+        says("utter_not_understood", "fr")
+    ]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    "sender, language, answers, stopped",
+    [
+        # At the consent question: nothing stored, and the partner's own address.
+        ("erase-en", "en", [], "utter_referral_no_consent"),
+        ("erase-fr", "fr", ["oui", "Amina"], "utter_referral_stopped"),
+    ],
+)
+def test_delete_my_data_in_the_referral_form_erases_after_a_yes(
+    assistant: Assistant,
+    sender: str,
+    language: str,
+    answers: list[str],
+    stopped: str,
+) -> None:
+    first = {
+        "en": "I live in Ghent, I need a microloan",
+        "fr": "J'habite à Liège, je cherche un microcrédit",
+    }
+    [payload] = contact_buttons(sender, first[language]).values()
+    say(sender, payload)
+    for answer in answers:
+        say(sender, answer)
+    delete = {"en": "delete my data", "fr": "supprimez mes données"}[language]
+    replies = say(sender, delete)
+    assert replies[0].startswith(says(stopped, language).split("{")[0])
+    assert replies[1:] == [says("utter_confirm_delete", language)]
+    assert say(sender, {"en": "yes", "fr": "oui"}[language]) == [
+        says("utter_data_deleted", language)
     ]
