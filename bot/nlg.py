@@ -1,13 +1,24 @@
-"""Rasa's NLG endpoint: renders a domain response in the conversation's language."""
+"""Rasa's replies in the user's language: domain responses translated in Rasa's process.
+
+``endpoints.yml`` names ``TranslatingGenerator`` as Rasa's NLG. It chooses a response
+variation as Rasa's own templated generator does (at random, filtered by channel and
+condition), then translates its text and buttons with the gettext catalogs and fills
+the placeholders with the slots and arguments, formatted for the locale. No tracker
+leaves the process, so a long conversation costs nothing more per reply.
+"""
 
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
-from aiohttp import web
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
 
 from bot import settings
 from bot.i18n import render
@@ -32,41 +43,41 @@ def reply_language(arguments: dict[str, Any], slots: dict[str, Any]) -> str:
     )
 
 
-def render_response(
-    name: str, arguments: dict[str, Any], slots: dict[str, Any]
+def translated(
+    variation: dict[str, Any], arguments: dict[str, Any], slots: dict[str, Any]
 ) -> dict[str, Any]:
-    """The bot message for response ``name``, in the shape Rasa expects back."""
-    variation = domain_responses()[name][0]
+    """A response variation as the bot message Rasa sends, in the user's language."""
     language = reply_language(arguments, slots)
     values = {"retention_days": settings.RETENTION_DAYS, **slots, **arguments}
-    buttons = [
-        {
-            "title": render(button["title"], language, values),
-            "payload": button["payload"],
-        }
-        for button in variation.get("buttons", [])
+    message = copy.deepcopy(variation)
+    message.pop("condition", None)
+    message.pop("channel", None)
+    if isinstance(message.get("text"), str):
+        message["text"] = render(message["text"], language, values)
+    message["buttons"] = [
+        {**button, "title": render(button["title"], language, values)}
+        for button in message.get("buttons", [])
     ]
-    return {
-        "text": render(variation["text"], language, values),
-        "buttons": buttons,
-        "image": None,
-        "elements": [],
-        "attachments": [],
-        "custom": {},
-    }
+    return message
 
 
-async def handle_nlg(request: web.Request) -> web.Response:
-    """POST /nlg: ``{"response": name, "arguments": {...}, "tracker": {...}}``."""
-    try:
-        body = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(text="The body must be JSON.") from None
-    if not isinstance(body, dict) or not isinstance(body.get("response"), str):
-        raise web.HTTPBadRequest(text="The body must name a 'response'.")
-    if body["response"] not in domain_responses():
-        raise web.HTTPNotFound(text=f"No response named {body['response']!r}.")
-    tracker = body.get("tracker") if isinstance(body.get("tracker"), dict) else {}
-    arguments = body.get("arguments") if isinstance(body.get("arguments"), dict) else {}
-    slots = tracker.get("slots") if isinstance(tracker.get("slots"), dict) else {}
-    return web.json_response(render_response(body["response"], arguments, slots))
+class TranslatingGenerator(TemplatedNaturalLanguageGenerator):
+    """Rasa's templated NLG, every reply translated (endpoints.yml ``nlg: type:``)."""
+
+    def __init__(self, endpoint_config: EndpointConfig, domain: Domain) -> None:
+        """Rasa passes the endpoint's configuration and the model's domain."""
+        super().__init__(domain.responses)
+
+    async def generate(
+        self,
+        utter_action: str,
+        tracker: DialogueStateTracker,
+        output_channel: str,
+        **kwargs: Any,
+    ) -> dict[str, Any] | None:
+        """The reply for ``utter_action``, or None for a response the domain lacks."""
+        slots = tracker.current_slot_values()
+        variation = self._random_response_for(utter_action, output_channel, slots)
+        if variation is None:
+            return None
+        return translated(variation, kwargs, slots)

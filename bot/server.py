@@ -1,4 +1,4 @@
-"""The web app beside Rasa: the widget and its demo page, the NLG endpoint, health."""
+"""The web app beside Rasa: the widget and its demo page, the staff pages, health."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import argparse
 from aiohttp import web
 
 from bot import settings
-from bot.nlg import domain_responses, handle_nlg
 from bot.portal import add_portal_routes
 from bot.privacy import start_erasure_worker, stop_erasure_worker
 from bot.staff import add_staff_routes
@@ -15,14 +14,13 @@ from bot.widget import add_widget_routes
 
 
 async def handle_health(request: web.Request) -> web.Response:
-    """GET /health: answers once the app can render responses."""
-    return web.json_response({"status": "ok", "responses": len(domain_responses())})
+    """GET /health: answers once the app serves."""
+    return web.json_response({"status": "ok"})
 
 
 def create_app() -> web.Application:
     """The aiohttp application with all routes."""
     app = web.Application(client_max_size=256 * 1024)
-    app.router.add_post("/nlg", handle_nlg)
     app.router.add_get("/health", handle_health)
     add_widget_routes(app)
     add_staff_routes(app)

@@ -1,69 +1,86 @@
-from collections.abc import AsyncIterator
+"""Replies rendered by Rasa's NLG (bot.nlg.TranslatingGenerator), in Rasa's process."""
+
+from __future__ import annotations
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from rasa.core.nlg import NaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import read_endpoint_config
 
 from bot.i18n import translate
-from bot.nlg import domain_responses
-from bot.server import create_app
+from bot.nlg import TranslatingGenerator, domain_responses
+from bot.settings import ROOT, service_environment
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[TestClient]:
-    async with TestClient(TestServer(create_app())) as test_client:
-        yield test_client
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load(str(ROOT / "domain.yml"))
 
 
-def nlg_request(response: str, language: str | None, **arguments: object) -> dict:
-    return {
-        "response": response,
-        "arguments": arguments,
-        "tracker": {"sender_id": "u1", "slots": {"language": language}},
-        "channel": {"name": "rest"},
-    }
+@pytest.fixture(scope="module")
+def generator(domain: Domain) -> NaturalLanguageGenerator:
+    """Made from endpoints.yml as Rasa makes it."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in service_environment().items():
+            patch.setenv(name, value)
+        endpoint = read_endpoint_config(str(ROOT / "endpoints.yml"), "nlg")
+    return NaturalLanguageGenerator.create(endpoint, domain)
 
 
-async def test_reply_comes_in_the_conversation_language(client: TestClient) -> None:
-    reply = await client.post("/nlg", json=nlg_request("utter_greet", "fr"))
-    assert reply.status == 200
-    body = await reply.json()
+def tracker_in(
+    domain: Domain, language: str | None, turns: int = 1
+) -> DialogueStateTracker:
+    tracker = DialogueStateTracker.from_events(
+        "u1", [UserUttered(f"hello {n}") for n in range(turns)], slots=domain.slots
+    )
+    if language:
+        tracker.update(SlotSet("language", language))
+    return tracker
+
+
+def test_endpoints_name_the_translating_generator(generator) -> None:
+    assert isinstance(generator, TranslatingGenerator)
+
+
+async def test_reply_comes_in_the_conversation_language(generator, domain) -> None:
+    reply = await generator.generate("utter_greet", tracker_in(domain, "fr"), "rest")
     english = domain_responses()["utter_greet"][0]
-    assert body["text"] == translate(english["text"], "fr") != english["text"]
-    assert [b["title"] for b in body["buttons"]] == [
+    assert reply["text"] == translate(english["text"], "fr") != english["text"]
+    assert [b["title"] for b in reply["buttons"]] == [
         translate(b["title"], "fr") for b in english["buttons"]
     ]
-    assert [b["payload"] for b in body["buttons"]] == [
+    assert [b["payload"] for b in reply["buttons"]] == [
         b["payload"] for b in english["buttons"]
     ]
 
 
-async def test_reply_without_a_language_is_english(client: TestClient) -> None:
-    body = await (
-        await client.post("/nlg", json=nlg_request("utter_goodbye", None))
-    ).json()
-    assert body["text"] == domain_responses()["utter_goodbye"][0]["text"]
+async def test_reply_without_a_language_is_english(generator, domain) -> None:
+    reply = await generator.generate("utter_goodbye", tracker_in(domain, None), "rest")
+    assert reply["text"] == domain_responses()["utter_goodbye"][0]["text"]
 
 
-async def test_arguments_fill_placeholders(client: TestClient) -> None:
-    request = nlg_request("utter_unsupported_language", "nl", language_list="A, B")
-    body = await (await client.post("/nlg", json=request)).json()
-    assert "A, B" in body["text"] and "{language_list}" not in body["text"]
+async def test_arguments_fill_placeholders(generator, domain) -> None:
+    reply = await generator.generate(
+        "utter_unsupported_language",
+        tracker_in(domain, "nl"),
+        "rest",
+        language_list="A, B",
+    )
+    assert "A, B" in reply["text"] and "{language_list}" not in reply["text"]
 
 
-@pytest.mark.parametrize(
-    "payload, status",
-    [
-        ("not json", 400),
-        ('{"arguments": {}}', 400),
-        ('{"response": "utter_nope"}', 404),
-    ],
-)
-async def test_bad_requests_get_a_clear_error(
-    client: TestClient, payload: str, status: int
-) -> None:
-    reply = await client.post("/nlg", data=payload)
-    assert reply.status == status
+async def test_a_response_the_domain_lacks_is_none(generator, domain) -> None:
+    assert (
+        await generator.generate("utter_nope", tracker_in(domain, "fi"), "rest") is None
+    )
 
 
-async def test_health(client: TestClient) -> None:
-    assert (await client.get("/health")).status == 200
+async def test_a_long_conversation_still_gets_replies(generator, domain) -> None:
+    reply = await generator.generate(
+        "utter_goodbye", tracker_in(domain, "uk", 500), "rest"
+    )
+    assert reply["text"] == translate(
+        domain_responses()["utter_goodbye"][0]["text"], "uk"
+    )
