@@ -1,12 +1,18 @@
 """Runs the whole assistant: Rasa, the action server and the web app.
 
-Trains the model first if its data changed, waits until every process answers, prints
-where to talk to it, and stops all three on Ctrl-C (or when one of them dies).
+Trains the model first if its data changed, starts the three processes under
+supervisord (from the ``supervisor`` package), which restarts one that dies, with
+backoff, while the others go on; waits until every process answers, prints where to
+talk to it, and stops all three on Ctrl-C or SIGTERM.
+
+``supervisorctl -c var/run/<RASA_PORT>/supervisord.conf status`` shows the processes.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -14,6 +20,9 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from bot import settings
 from bot.conversations import prepare_events
@@ -21,6 +30,8 @@ from bot.model import ensure_model
 from bot.records import engine_for, migrate
 
 STARTUP_TIMEOUT_SECONDS = 300
+# Rasa refuses larger request bodies (its API's model upload is the largest need).
+RASA_MAX_REQUEST_BYTES = 64 * 1024
 
 
 @dataclass
@@ -30,16 +41,51 @@ class Service:
     name: str
     command: list[str]
     ready_url: str
-    process: subprocess.Popen | None = None
+    environment: dict[str, str] | None = None
+
+
+def control_directory(rasa_port: int = settings.RASA_PORT) -> Path:
+    """Where supervisord's configuration and control socket live for these ports."""
+    return settings.ROOT / "var" / "run" / str(rasa_port)
+
+
+def rasa_command(model: str) -> list[str]:
+    """``rasa run`` with the channels, called from browsers on ALLOWED_ORIGINS only.
+
+    Its HTTP API (trackers, models) is on only with RASA_API_TOKEN, and then every
+    API request needs that token.
+    """
+    command = [
+        sys.executable,
+        "-m",
+        "rasa",
+        "run",
+        "--model",
+        model,
+        "--interface",
+        settings.HOST,
+        "--port",
+        str(settings.RASA_PORT),
+        "--endpoints",
+        "endpoints.yml",
+        "--credentials",
+        "credentials.yml",
+        "--cors",
+        *settings.allowed_origins(),
+    ]
+    if settings.RASA_API_TOKEN:
+        command += ["--enable-api", "--auth-token", settings.RASA_API_TOKEN]
+    return command
 
 
 def services(model: str) -> list[Service]:
     """The three processes, configured from ``bot.settings``."""
     python = sys.executable
     host = settings.HOST
+    actions = settings.service_environment()["ACTION_SERVER_URL"]
     return [
         Service(
-            "web app",
+            "web",
             [
                 python,
                 "-m",
@@ -49,45 +95,79 @@ def services(model: str) -> list[Service]:
                 "--port",
                 str(settings.WEB_PORT),
             ],
-            f"http://{host}:{settings.WEB_PORT}/health",
+            f"http://{local(host)}:{settings.WEB_PORT}/health",
         ),
         Service(
-            "action server",
+            "actions",
             [
                 python,
                 "-m",
-                "rasa_sdk",
-                "--actions",
-                "actions",
-                "-p",
+                "bot.action_server",
+                "--host",
+                settings.ACTIONS_HOST,
+                "--port",
                 str(settings.ACTIONS_PORT),
             ],
-            f"http://{host}:{settings.ACTIONS_PORT}/health",
+            actions.replace("/webhook", "/health"),
         ),
         Service(
-            "Rasa",
-            [
-                python,
-                "-m",
-                "rasa",
-                "run",
-                "--model",
-                model,
-                "--enable-api",
-                "--interface",
-                host,
-                "--port",
-                str(settings.RASA_PORT),
-                "--endpoints",
-                "endpoints.yml",
-                "--credentials",
-                "credentials.yml",
-                "--cors",
-                "*",
-            ],
-            f"http://{host}:{settings.RASA_PORT}/status",
+            "rasa",
+            rasa_command(model),
+            f"http://{local(host)}:{settings.RASA_PORT}/",
+            {"SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_REQUEST_BYTES)},
         ),
     ]
+
+
+def local(host: str) -> str:
+    """The address to check a server listening on ``host`` from this machine."""
+    return "127.0.0.1" if host in {"0.0.0.0", ""} else host
+
+
+def supervisor_config(all_services: list[Service], directory: Path) -> str:
+    """The configuration of supervisord: each service restarted when it dies."""
+    lines = [
+        "[supervisord]",
+        "nodaemon=true",
+        f"logfile={directory / 'supervisord.log'}",
+        "logfile_maxbytes=10MB",
+        "loglevel=info",
+        f"pidfile={directory / 'supervisord.pid'}",
+        f"childlogdir={directory}",
+        "",
+        "[unix_http_server]",
+        f"file={directory / 'supervisor.sock'}",
+        "chmod=0700",
+        "",
+        "[rpcinterface:supervisor]",
+        "supervisor.rpcinterface_factory = "
+        "supervisor.rpcinterface:make_main_rpcinterface",
+        "",
+        "[supervisorctl]",
+        f"serverurl=unix://{directory / 'supervisor.sock'}",
+    ]
+    for service in all_services:
+        lines += [
+            "",
+            f"[program:{service.name}]",
+            "command=" + shlex.join(service.command).replace("%", "%%"),
+            f"directory={settings.ROOT}",
+            "autostart=true",
+            "autorestart=true",
+            # Dying within startsecs is a failed start: retried with growing delays.
+            "startsecs=5",
+            "startretries=10",
+            "stopwaitsecs=15",
+            "stopasgroup=true",
+            "killasgroup=true",
+            "redirect_stderr=true",
+            "stdout_logfile=/dev/stdout",
+            "stdout_logfile_maxbytes=0",
+        ]
+        if service.environment:
+            pairs = ",".join(f'{k}="{v}"' for k, v in service.environment.items())
+            lines.append(f"environment={pairs}")
+    return "\n".join(lines) + "\n"
 
 
 def answers(url: str) -> bool:
@@ -99,41 +179,66 @@ def answers(url: str) -> bool:
         return False
 
 
-def start(all_services: list[Service]) -> None:
-    """Starts every service and waits until each answers, or raises."""
-    env = {**os.environ, **settings.service_environment()}
-    for service in all_services:
-        service.process = subprocess.Popen(service.command, cwd=settings.ROOT, env=env)
+def process_environment() -> dict[str, str]:
+    """The environment of the processes, with the secrets they share.
+
+    Secrets not set in the environment are made for this run.
+    """
+    environment = {**os.environ, **settings.service_environment()}
+    if not environment.get("ACTION_SERVER_TOKEN"):
+        environment["ACTION_SERVER_TOKEN"] = secrets.token_urlsafe(32)
+    environment["ALLOWED_ORIGINS"] = " ".join(settings.allowed_origins())
+    return environment
+
+
+def supervise(
+    all_services: list[Service], environment: dict[str, str]
+) -> subprocess.Popen:
+    """Starts supervisord with the services; returns once every one answers."""
+    directory = control_directory()
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    config = directory / "supervisord.conf"
+    config.write_text(supervisor_config(all_services, directory), encoding="utf-8")
+    supervisor = subprocess.Popen(
+        [sys.executable, "-m", "supervisor.supervisord", "-c", str(config)],
+        cwd=settings.ROOT,
+        env=environment,
+    )
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     for service in all_services:
         while not answers(service.ready_url):
-            if service.process.poll() is not None:
-                raise RuntimeError(f"The {service.name} stopped while starting.")
+            if supervisor.poll() is not None:
+                raise RuntimeError("supervisord stopped while starting the assistant.")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"The {service.name} did not answer in time.")
+                stop(supervisor)
+                raise RuntimeError(
+                    f"The {service.name} process did not answer in time."
+                )
             time.sleep(0.5)
         print(f"  {service.name} is up: {service.ready_url}", flush=True)
+    return supervisor
 
 
-def stop(all_services: list[Service]) -> None:
-    """Stops every service that is still running."""
-    for service in all_services:
-        if service.process and service.process.poll() is None:
-            service.process.terminate()
-    for service in all_services:
-        if service.process:
-            try:
-                service.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                service.process.kill()
+def stop(supervisor: subprocess.Popen | None) -> None:
+    """Stops supervisord, which stops every process it runs."""
+    if supervisor and supervisor.poll() is None:
+        supervisor.terminate()
+        try:
+            supervisor.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            supervisor.kill()
 
 
-def shell(model: str) -> int:
+def shown(url: str) -> str:
+    """A database URL as it may be printed: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def shell(model: str, environment: dict[str, str]) -> int:
     """Chats in the terminal (``rasa shell``) with the action server and web app up."""
-    helpers = services(model)[:2]
-    env = {**os.environ, **settings.service_environment()}
+    supervisor = None
     try:
-        start(helpers)
+        supervisor = supervise(services(model)[:2], environment)
         command = [
             sys.executable,
             "-m",
@@ -146,11 +251,11 @@ def shell(model: str) -> int:
             "--port",
             str(settings.RASA_PORT),
         ]
-        return subprocess.run(command, cwd=settings.ROOT, env=env).returncode
+        return subprocess.run(command, cwd=settings.ROOT, env=environment).returncode
     except KeyboardInterrupt:
         return 0
     finally:
-        stop(helpers)
+        stop(supervisor)
 
 
 def main() -> int:
@@ -159,16 +264,18 @@ def main() -> int:
     migrate(settings.DATABASE_URL)  # our tables, before any process uses them
     model = str(ensure_model())
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    environment = process_environment()
     if "--shell" in sys.argv[1:]:
-        return shell(model)
-    all_services = services(model)
+        return shell(model, environment)
+    supervisor = None
     try:
         print("Starting the assistant...", flush=True)
-        start(all_services)
+        supervisor = supervise(services(model), environment)
         # Rasa has created its events table by now: the portal's index on it.
         prepare_events(engine_for(settings.DATABASE_URL))
-        rest = f"http://{settings.HOST}:{settings.RASA_PORT}/webhooks/rest/webhook"
-        demo = f"http://{settings.HOST}:{settings.WEB_PORT}/"
+        host = local(settings.HOST)
+        rest = f"http://{host}:{settings.RASA_PORT}/webhooks/rest/webhook"
+        demo = f"http://{host}:{settings.WEB_PORT}/"
         print(
             "\nThe assistant is running. Open the chat in a browser:\n"
             f"  {demo}\n"
@@ -178,20 +285,21 @@ def main() -> int:
             f"  curl -s {rest} -H 'Content-Type: application/json' "
             '-d \'{"sender": "me", "message": "Bonjour, je veux un microcrédit"}\'\n'
             "  or chat in the terminal instead: make shell\n"
-            f"Staff pages (desks, partners): http://{settings.HOST}:{settings.WEB_PORT}"
+            f"Staff pages (desks, partners): http://{host}:{settings.WEB_PORT}"
             "/staff/login\n"
-            f"Conversations are stored in {settings.DATABASE_URL}\n"
+            f"Conversations are stored in {shown(settings.DATABASE_URL)}\n"
+            "Processes: .venv/bin/supervisorctl -c "
+            f"{control_directory() / 'supervisord.conf'} status\n"
             "Press Ctrl-C to stop.",
             flush=True,
         )
-        while all(s.process and s.process.poll() is None for s in all_services):
-            time.sleep(1)
-        print("A process stopped; shutting down the others.", file=sys.stderr)
+        supervisor.wait()
+        print("supervisord stopped.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0
     finally:
-        stop(all_services)
+        stop(supervisor)
 
 
 if __name__ == "__main__":

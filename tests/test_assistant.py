@@ -92,7 +92,10 @@ def test_conversations_survive_a_restart(assistant: Assistant) -> None:
     say("keeper", "Bonjour, je veux un microcrédit")
     assistant.stop()
     assistant.start()
-    tracker_url = f"http://127.0.0.1:{PORTS['RASA_PORT']}/conversations/keeper/tracker"
+    tracker_url = (
+        f"http://127.0.0.1:{PORTS['RASA_PORT']}/conversations/keeper/tracker"
+        f"?token={assistant.api_token}"
+    )
     with urllib.request.urlopen(tracker_url, timeout=30) as response:
         tracker = json.loads(response.read())
     texts = [e.get("text") for e in tracker["events"] if e["event"] == "user"]
