@@ -41,6 +41,7 @@ from bot import conversations
 from bot.auth import create_account
 from bot.conversations import (
     EVENT_INDEX,
+    SENDER_INDEX,
     count_conversations,
     insight,
     list_conversations,
@@ -63,6 +64,7 @@ PORTAL_INDEXES = {
     ),
     "ix_routes_topic": ("routes", "topic, routed_at, conversation_id"),
     EVENT_INDEX: ("events", "intent_name, timestamp, sender_id"),
+    SENDER_INDEX: ("events", "sender_id, type_name, id"),
 }
 PASSWORD = "benchmark password"
 PORT = 27000
