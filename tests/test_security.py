@@ -121,14 +121,23 @@ def test_only_configured_pages_may_call_rasa_from_a_browser(
     assert (granted == origin) is allowed and granted != "*"
 
 
-def test_the_widget_channel_refuses_other_web_pages(assistant: Assistant) -> None:
-    client = socketio.Client(reconnection=False)
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        client.connect(
-            RASA, headers={"Origin": "https://evil.example"}, transports=["polling"]
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_the_widget_channel_refuses_other_web_pages(
+    assistant: Assistant, transport: str
+) -> None:
+    def client_from(origin: str) -> socketio.Client:
+        return socketio.Client(
+            reconnection=False, websocket_extra_options={"origin": origin}
         )
-    client = socketio.Client(reconnection=False)
-    client.connect(RASA, headers={"Origin": WEB_ORIGIN}, transports=["polling"])
+
+    def headers(origin: str) -> dict[str, str]:  # a websocket sends it once
+        return {} if transport == "websocket" else {"Origin": origin}
+
+    evil = "https://evil.example"
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client_from(evil).connect(RASA, headers=headers(evil), transports=[transport])
+    client = client_from(WEB_ORIGIN)
+    client.connect(RASA, headers=headers(WEB_ORIGIN), transports=[transport])
     assert client.connected
     client.disconnect()
 

@@ -16,11 +16,13 @@ from tests.conftest import PORTS, Assistant, expected
 pytestmark = pytest.mark.e2e
 
 URL = f"http://127.0.0.1:{PORTS['RASA_PORT']}"
+# A browser sends its page's origin; only the configured pages may connect.
+ORIGIN = f"http://127.0.0.1:{PORTS['WEB_PORT']}"
 
 
 def converse(session_id: str, *messages: Any, wait: float = 15) -> list[dict]:
     """Sends each message in turn; returns every bot message that came back."""
-    client = socketio.Client()
+    client = socketio.Client(websocket_extra_options={"origin": ORIGIN})
     received: list[dict] = []
     confirmed = threading.Event()
     client.on("bot_uttered", received.append)
