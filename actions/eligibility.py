@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -234,6 +234,9 @@ class ActionEligibilityResult(Action):
             if latest_intent(tracker) in TOPIC_OF_INTENT:
                 events = await ActionAnswerTopic().run(dispatcher, tracker, domain)
                 return reset + keep_stage + events
+            if latest_intent(tracker) == "delete_my_data":
+                # Erase as anywhere else: the same question, then the erasure on yes.
+                return [*reset, *keep_stage, FollowupAction("utter_confirm_delete")]
             dispatcher.utter_message(
                 response="utter_goodbye"
                 if latest_intent(tracker) == "goodbye"

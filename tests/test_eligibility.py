@@ -254,6 +254,20 @@ async def test_leaving_the_check_for_a_question_answers_it() -> None:
     } in events
 
 
+async def test_delete_my_data_during_the_check_asks_to_erase() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        text="supprimez mes données",
+        intent="delete_my_data",
+        slots={"eligibility_stopped": True, "language": "fr"},
+    )
+    events = await ActionEligibilityResult().run(dispatcher, tracker, {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_eligibility_stopped"]
+    assert {"event": "followup", "name": "utter_confirm_delete", "timestamp": None} in (
+        events
+    )
+
+
 async def test_an_amount_counts_even_when_it_looks_like_another_question() -> None:
     result, said = await validate("loan_amount", "10000 euros", "estimate_repayment")
     assert result == {"loan_amount": "10000.0"} and said == []
