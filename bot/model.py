@@ -18,9 +18,11 @@ TRAINING_INPUTS = (
     "domain.yml",
     "data/nlu",
     "data/rules.yml",
-    # Our trainable components: their code decides what training produces.
+    # Our trainable components and what they call: their code decides what training
+    # produces (the classifier stores text normalised by bot/languages.py).
     "bot/intent_classifier.py",
     "bot/language_identifier.py",
+    "bot/languages.py",
 )
 
 
