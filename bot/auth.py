@@ -21,6 +21,7 @@ from functools import cache
 
 import sqlalchemy as sa
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
@@ -214,17 +215,36 @@ def signed_in(request: web.Request, *roles: str) -> Staff:
         )
 
 
+EXPIRED_FORM = S_("This form has expired. Reload the page and try again.")
+
+
 def check_csrf(
     request: web.Request, form: Mapping[str, object], expected: str | None
 ) -> None:
     """403 unless the form's ``csrf`` field is the expected token."""
     sent = str(form.get("csrf", ""))
     if not expected or not secrets.compare_digest(sent, expected):
-        raise refusal(
-            request,
-            web.HTTPForbidden,
-            S_("This form has expired. Reload the page and try again."),
-        )
+        raise refusal(request, web.HTTPForbidden, EXPIRED_FORM)
+
+
+async def read_form(request: web.Request) -> Mapping[str, object]:
+    """The posted form, or a 400 page if it cannot be read.
+
+    aiohttp raises on a multipart body without (or with a broken) boundary or part
+    header, a part without a name, an unknown charset or bytes that are not in the
+    one named: no browser sends such a form, and the answer is the same as to an
+    old one.
+    """
+    try:
+        return await request.post()
+    except (
+        HttpProcessingError,
+        ValueError,
+        LookupError,
+        AssertionError,
+        RuntimeError,
+    ):
+        raise refusal(request, web.HTTPBadRequest, EXPIRED_FORM) from None
 
 
 def landing_page_for(role: str) -> str:
@@ -292,7 +312,7 @@ def record_failure(session: Session, client: str, account: StaffAccount | None) 
 
 async def login(request: web.Request) -> web.Response:
     """POST /staff/login: a session cookie, or why not (401, 403, 429)."""
-    form = await request.post()
+    form = await read_form(request)
     check_csrf(request, form, request.cookies.get(LOGIN_COOKIE))
     email = str(form.get("email", "")).strip().lower()[:320]
     password = str(form.get("password", ""))[:1024]
@@ -367,7 +387,7 @@ def password_matches(account: StaffAccount | None, password: str) -> bool:
 
 async def logout(request: web.Request) -> web.Response:
     """POST /staff/logout: ends the session."""
-    form = await request.post()
+    form = await read_form(request)
     staff = signed_in(request)
     check_csrf(request, form, staff.csrf)
     with Session(engine()) as session, session.begin():

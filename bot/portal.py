@@ -27,6 +27,7 @@ from bot.auth import (
     Staff,
     check_csrf,
     engine,
+    read_form,
     refusal,
     signed_in,
     staff_language,
@@ -202,8 +203,12 @@ async def transcript_page(request: web.Request) -> web.Response:
 
 
 def csv_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text (no formula injection)."""
-    text = "" if value is None else str(value)
+    """A cell a spreadsheet shows as text (no formula injection).
+
+    Without NUL characters, which Python's csv writer cannot write (a user's message
+    with one stopped every export that included it, half-way).
+    """
+    text = "" if value is None else str(value).replace("\0", "")
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
@@ -452,7 +457,7 @@ async def change_referral_status(request: web.Request) -> web.Response:
     """POST /staff/referrals/{id}: a new status and/or a note, by the partner."""
     staff = signed_in(request, *REVIEWERS)
     referral_id = referral_id_of(request)
-    form = await request.post()
+    form = await read_form(request)
     check_csrf(request, form, staff.csrf)
     status = str(form.get("status", ""))
     if status not in REFERRAL_STATUSES:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import traceback
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot import settings
 from bot.portal import add_portal_routes
@@ -18,8 +21,44 @@ async def handle_health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+class MalformedRequestsInOneLine(logging.Filter):
+    """Logs a malformed HTTP request as one warning line, not an error's traceback.
+
+    aiohttp answers a request it cannot parse (a garbled request line, a header too
+    long, an invalid URL) with a 400 itself, but logs it as "Error handling request"
+    with a traceback, as if the app had failed: anyone could fill the log with those
+    and hide the real failures in it. A handler's failure (a 500) keeps its
+    traceback, whatever the exception.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrites a record of a refused malformed request; keeps every record."""
+        error = record.exc_info[1] if record.exc_info else None
+        if (
+            isinstance(error, HttpProcessingError)
+            and 400 <= error.code < 500
+            and not any(
+                frame.name == "_handle_request"
+                for frame in traceback.extract_tb(error.__traceback__)
+            )
+        ):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg = "Refused a malformed HTTP request (%s): %s"
+            record.args = (error.code, " ".join(str(error.message).split())[:200])
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def quiet_malformed_requests() -> None:
+    """Installs MalformedRequestsInOneLine on aiohttp's server logger (once)."""
+    logger = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, MalformedRequestsInOneLine) for f in logger.filters):
+        logger.addFilter(MalformedRequestsInOneLine())
+
+
 def create_app() -> web.Application:
     """The aiohttp application with all routes."""
+    quiet_malformed_requests()
     app = web.Application(client_max_size=256 * 1024)
     app.router.add_get("/health", handle_health)
     add_widget_routes(app)

@@ -34,6 +34,7 @@ from bot.auth import (
     create_account,
     engine,
     format_moment,
+    read_form,
     refusal,
     signed_in,
     staff_page,
@@ -112,7 +113,7 @@ async def dashboard(request: web.Request) -> web.Response:
 
 async def create_handoff(request: web.Request) -> web.Response:
     """POST /staff/handoffs: a new one-time link for a visitor."""
-    form = await request.post()
+    form = await read_form(request)
     language = normalise_language(form.get("language"))
     city = form.get("city") or None
     topic = form.get("topic") or None

@@ -966,3 +966,39 @@ async def test_a_conversation_id_with_a_slash_or_odd_characters_opens(
     response = await client.get(link, allow_redirects=False)
     assert response.status == 200, link
     assert f"<code>{html_text.escape(sender_id)}</code>" in await response.text()
+
+
+NUL_TEXT = "nul-text"
+
+
+async def test_an_export_with_a_nul_character_in_a_message_is_whole(
+    client: TestClient, database: sa.engine.Engine
+) -> None:
+    """Python's csv writer cannot write NUL: the export stopped half-way (the fuzz)."""
+    await add_conversation(
+        database,
+        Conversation(
+            NUL_TEXT, [(Said("hallo\x00 wereld\x00", "greet", 0.9, "nl"), ["Hallo!"])]
+        ),
+        [("general", "qredits")],
+    )
+    await log_in(client, "reviewer@qredits.nl")
+    response = await client.get("/staff/conversations.csv")
+    export = export_of((await response.read()).decode("utf-8"))
+    assert set(export) == {QREDITS_PHONE, QREDITS_REFERRAL, NUL_TEXT}
+    assert export[NUL_TEXT][-1] == "hallo wereld"
+
+
+async def test_a_referral_form_that_cannot_be_read_gets_a_400_page(
+    client: TestClient, database: sa.engine.Engine
+) -> None:
+    await log_in(client, "reviewer@qredits.nl")
+    number = referral_id(database, QREDITS_REFERRAL)
+    response = await client.post(
+        f"/staff/referrals/{number}",
+        data=b"status=closed",
+        headers={"Content-Type": "multipart/form-data"},  # without its boundary
+        allow_redirects=False,
+    )
+    assert response.status == 400
+    assert "This form has expired" in await response.text()

@@ -199,3 +199,35 @@ def test_an_existing_email_is_refused_in_one_line_without_sql_or_hash(
     with Session(engine_for(url)) as session:
         account = session.scalar(sa.select(StaffAccount))
     assert account.role == "desk"  # unchanged
+
+
+# Forms no browser sends: aiohttp could not read them and answered 500 (the fuzz).
+UNREADABLE_FORMS = [
+    ("multipart/form-data", b"email=a"),  # no boundary
+    ("multipart/form-data; boundary=xyz", b"--xyz\r\nbroken"),  # a broken part header
+    ("multipart/form-data; boundary=xyz", b"--abc\r\n\r\nx\r\n--abc--\r\n"),
+    (  # a part without a name
+        "multipart/form-data; boundary=xyz",
+        b"--xyz\r\nContent-Disposition: form-data\r\n\r\na\r\n--xyz--\r\n",
+    ),
+    ("application/x-www-form-urlencoded; charset=no-such-charset", b"email=a"),
+    ("application/x-www-form-urlencoded; charset=utf-16", b"email=a"),
+    ("application/x-www-form-urlencoded", b"email=\xff\xfe"),
+]
+
+
+@pytest.mark.parametrize("content_type, body", UNREADABLE_FORMS)
+async def test_a_form_that_cannot_be_read_gets_a_400_page(
+    client: TestClient, content_type: str, body: bytes
+) -> None:
+    await log_in(client)
+    for path in ("/staff/login", "/staff/handoffs", "/staff/logout"):
+        response = await client.post(
+            path,
+            data=body,
+            headers={"Content-Type": content_type},
+            allow_redirects=False,
+        )
+        assert response.status == 400, path
+        assert "This form has expired" in await response.text()
+    assert (await client.get("/staff", allow_redirects=False)).status == 200

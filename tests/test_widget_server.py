@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.languages import SUPPORTED_LANGUAGES
@@ -78,3 +82,34 @@ def test_the_widget_script_is_small() -> None:
     plain, compressed = asset("widget.js")
     assert len(gzip.decompress(compressed)) == len(plain)
     assert len(plain) < 60_000  # our own code, before compression
+
+
+async def test_a_malformed_request_is_one_warning_line_not_a_traceback(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aiohttp answers 400 but logged "Error handling request" and a traceback."""
+    caplog.set_level(logging.WARNING, logger="aiohttp.server")
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    writer.write(b"GARBAGE / HTTP/1.1\r\nHost: x\r\n\r\n")
+    await writer.drain()
+    assert b" 400 " in await reader.readline()
+    writer.close()
+    [record] = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert (record.levelno, record.exc_info) == (logging.WARNING, None)
+    assert record.getMessage().startswith("Refused a malformed HTTP request (400)")
+    assert "\n" not in record.getMessage()
+
+
+async def test_a_handlers_failure_keeps_its_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def fails(request: web.Request) -> web.Response:
+        raise BadHttpMessage("a parser's error, raised in a handler")
+
+    app = create_app()
+    app.router.add_get("/fails", fails)
+    caplog.set_level(logging.WARNING, logger="aiohttp.server")
+    async with TestClient(TestServer(app)) as test_client:
+        assert (await test_client.get("/fails")).status == 500
+    [record] = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert record.levelno == logging.ERROR and record.exc_info
