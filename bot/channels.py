@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import traceback
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,8 +19,10 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint, Sanic
-from sanic.exceptions import InvalidUsage, PayloadTooLarge
+from sanic.exceptions import InvalidUsage, PayloadTooLarge, SanicException
 from sanic.request import Request
+from socketio import AsyncServer
+from socketio import packet as socketio_packet
 
 from bot import settings
 from bot.i18n import N_, render
@@ -36,12 +40,14 @@ logger = logging.getLogger(__name__)
 
 
 def clean_text(text: str) -> str:
-    """``text`` with lone surrogates (invalid Unicode) replaced by "?"."""
-    return (
-        text.encode("utf-8", "replace").decode("utf-8")
-        if _has_surrogate(text)
-        else text
-    )
+    """``text`` with lone surrogates (invalid Unicode) replaced by "?", without NULs.
+
+    A NUL character means nothing in a message, and some databases (PostgreSQL)
+    refuse to store one in a text column.
+    """
+    if _has_surrogate(text):
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text.replace("\0", "")
 
 
 def _has_surrogate(text: str) -> bool:
@@ -134,6 +140,37 @@ async def conversation_language(message: UserMessage) -> str:
     return DEFAULT_LANGUAGE
 
 
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")
+
+
+async def refuse_malformed_framing(request: Request, **_: Any) -> None:
+    """A 400 for a request whose body framing Sanic would misread.
+
+    Sanic 21.12 reads ``Content-Length`` with ``int()``: "-5" made it spin for ever
+    on one request, so Rasa answered nobody again; "abc", "1_0" or a
+    ``Transfer-Encoding`` other than chunked were a 500. A length and chunked
+    together (a request smuggling trick) is refused too. Runs on every request of
+    Rasa's server, as soon as its head is read (the ``http.lifecycle.request``
+    signal).
+    """
+    lengths = request.headers.getall("content-length", [])
+    codings = request.headers.getall("transfer-encoding", [])
+    if len(lengths) > 1 or any(not _CONTENT_LENGTH.fullmatch(v) for v in lengths):
+        raise InvalidUsage("Malformed Content-Length.")
+    if codings and (lengths or [c.strip().lower() for c in codings] != ["chunked"]):
+        raise InvalidUsage("Only a Content-Length or chunked Transfer-Encoding.")
+
+
+def guarded(blueprint: Blueprint) -> Blueprint:
+    """``blueprint`` with ``refuse_malformed_framing`` on every request of the app.
+
+    (A blueprint's signal is not limited to its routes: it runs for the app's
+    every request, and each channel brings it so that either guards alone.)
+    """
+    blueprint.signal("http.lifecycle.request")(refuse_malformed_framing)
+    return blueprint
+
+
 def checked_body(request: Request) -> dict[str, Any]:
     """The JSON object of the request, or a 400 that says what is wrong."""
     try:
@@ -161,7 +198,7 @@ class CheckedRestInput(RestInput):
         async def handle(message: UserMessage) -> None:
             await answered(on_new_message, message)
 
-        return super().blueprint(handle)
+        return guarded(super().blueprint(handle))
 
     async def _extract_sender(self, req: Request) -> str:
         return checked_sender(checked_body(req).get("sender"))
@@ -203,9 +240,13 @@ class CheckedSocketIOInput(SocketIOInput):
         async def handle(message: UserMessage) -> None:
             await answered(on_new_message, message)
 
-        blueprint = super().blueprint(handle)
+        blueprint = guarded(super().blueprint(handle))
         self.sio.eio.cors_allowed_origins = settings.allowed_origins()
         self.sio.eio.max_http_buffer_size = MAX_SOCKET_PACKET_BYTES
+        quiet_malformed_requests(self.sio.eio.logger)
+        self.sio.eio.handlers["message"] = checked_eio_message(
+            self.sio, self.sio.eio.handlers["message"]
+        )
         namespace = self.namespace or "/"
         handlers = self.sio.handlers[namespace]
         handle_message = handlers[self.user_message_evt]
@@ -272,6 +313,171 @@ class CheckedSocketIOInput(SocketIOInput):
         await self.sio.emit(
             "session_confirm", session_id, room=sid, namespace=self.namespace
         )
+
+
+class MalformedPacketsInOneLine(logging.Filter):
+    """Logs an undecodable engine.io request as one warning line, not a traceback.
+
+    python-engineio ignores a polling request whose body is no packet (empty, not
+    UTF-8, not in its framing) and answers it, but logs "post request handler error"
+    with the decoder's traceback, as if the channel had failed: anyone could fill
+    the log with those and hide the real failures in it.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrites the record of an undecodable request; keeps every record."""
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, ValueError) and _raised_in(error, "/engineio/"):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg = "Ignored an undecodable engine.io request: %s"
+            record.args = (one_line(error),)
+            record.exc_info = record.exc_text = None
+        return True
+
+
+class MalformedHttpInOneLine(logging.Filter):
+    """Logs a malformed HTTP request to Rasa's server as one warning line.
+
+    Sanic 21.12 closes the connection of a request whose target it cannot parse (a
+    CONNECT, bytes that are not UTF-8) and refuses a broken chunked body with a 400,
+    but logs "protocol.connection_task uncaught" and a traceback, as if it had
+    failed; it logs an error too when a preflight request came with a body that
+    nobody read. Anyone could fill the log with those and hide the real failures
+    in it.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrites the record of a malformed request; keeps every record."""
+        error = record.exc_info[1] if record.exc_info else None
+        refused = isinstance(error, SanicException) and (
+            getattr(error, "status_code", 500) < 500
+        )
+        malformed = isinstance(error, UnicodeError) or (
+            type(error).__module__.startswith("httptools")
+        )
+        if record.msg == "protocol.connection_task uncaught" and (refused or malformed):
+            record.msg = "Closed the connection of a malformed request: %s"
+            record.args = (one_line(error),)
+        elif str(record.msg).endswith(" body not consumed."):
+            request = str(record.msg).removesuffix(" body not consumed.")
+            record.msg, record.args = "Did not read the body of %s", (request,)
+        else:
+            return True
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info = record.exc_text = None
+        return True
+
+
+class DroppedWebsocketFramesInOneLine(logging.Filter):
+    """Logs the frames of a closed websocket that nobody read as one warning line.
+
+    Sanic 21.12 hands each batch of websocket frames to a task it keeps no
+    reference to; when the connection closes (a client gone mid-message, a packet
+    over the size limit) before the frames were read, asyncio collects the task and
+    logs "Task was destroyed but it is pending!" as an error. A live connection's
+    tasks are never collected: nothing is lost that anyone could still read.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrites the record of such a task; keeps every record."""
+        message = record.getMessage()
+        if (
+            "Task was destroyed but it is pending" in message
+            and "WebsocketImplProtocol.async_data_received" in message
+        ):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg = "Dropped the unread frames of a closed websocket."
+            record.args = ()
+        return True
+
+
+def one_line(error: BaseException) -> str:
+    """An exception as a short line of the log."""
+    return f"{type(error).__name__}: " + " ".join(str(error).split())[:200]
+
+
+def _raised_in(error: BaseException, package: str) -> bool:
+    """Whether ``error`` was raised by code in ``package`` ("/engineio/")."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and package in frames[-1].filename
+
+
+def quiet_malformed_requests(engineio_logger: logging.Logger) -> None:
+    """Installs the filters above on the loggers they read (once each)."""
+    for logger_, kind in (
+        (engineio_logger, MalformedPacketsInOneLine),
+        (logging.getLogger("sanic.error"), MalformedHttpInOneLine),
+        (logging.getLogger("asyncio"), DroppedWebsocketFramesInOneLine),
+    ):
+        if not any(isinstance(f, kind) for f in logger_.filters):
+            logger_.addFilter(kind())
+
+
+def checked_eio_message(
+    sio: AsyncServer, handle: Callable[[str, Any], Awaitable[None]]
+) -> Callable[[str, Any], Awaitable[None]]:
+    """python-socketio's handler of engine.io messages, malformed packets ignored.
+
+    python-socketio raises on a socket.io packet that its own client never sends
+    (no type, an unknown type, broken JSON, an event without a name, a binary packet
+    before connecting) and its engine.io server logs each with a traceback. Such a
+    packet is now ignored with a warning; the connection goes on.
+    """
+
+    async def checked(eio_sid: str, data: Any) -> None:
+        pending = getattr(sio, "_binary_packet", {})
+        if eio_sid in pending and isinstance(data, bytes):
+            try:  # the attachment a binary packet was waiting for
+                await handle(eio_sid, data)
+            except (ValueError, TypeError, IndexError, KeyError) as error:
+                pending.pop(eio_sid, None)
+                logger.warning(
+                    "Ignored a malformed socket.io attachment from %s: %s",
+                    eio_sid,
+                    one_line(error),
+                )
+            return
+        pending.pop(eio_sid, None)  # a packet instead of the attachment: dropped
+        problem = _packet_problem(sio, eio_sid, data)
+        if problem:
+            logger.warning(
+                "Ignored a malformed socket.io packet from %s: %s", eio_sid, problem
+            )
+            return
+        await handle(eio_sid, data)
+
+    return checked
+
+
+def _packet_problem(sio: AsyncServer, eio_sid: str, data: Any) -> str | None:
+    """What is wrong with a socket.io packet, or None."""
+    if not isinstance(data, str):
+        return "binary data that no packet announced"
+    try:
+        packet = sio.packet_class(encoded_packet=data)
+    except (ValueError, TypeError, IndexError, KeyError) as error:
+        return one_line(error)
+    kind = packet.packet_type
+    if kind not in {
+        socketio_packet.CONNECT,
+        socketio_packet.DISCONNECT,
+        socketio_packet.EVENT,
+        socketio_packet.ACK,
+        socketio_packet.BINARY_EVENT,
+        socketio_packet.BINARY_ACK,
+    }:
+        return f"packet type {kind!r}"
+    named = (
+        isinstance(packet.data, list)
+        and bool(packet.data)
+        and isinstance(packet.data[0], str)
+    )
+    if kind in {socketio_packet.EVENT, socketio_packet.BINARY_EVENT} and not named:
+        return "an event without a name"
+    binary = kind in {socketio_packet.BINARY_EVENT, socketio_packet.BINARY_ACK}
+    if binary and not sio.manager.sid_from_eio_sid(eio_sid, packet.namespace or "/"):
+        return "a binary packet before connecting"
+    return None
 
 
 def _valid_session_id(session_id: Any) -> bool:

@@ -295,3 +295,76 @@ def test_oversized_metadata_is_refused_and_the_conversation_goes_on(
 def test_a_lone_surrogate_gets_an_answer(assistant: Assistant) -> None:
     status, replies = post(b'{"sender": "surrogate", "message": "\\ud800 hello"}')
     assert status == 200 and replies and replies[0]["text"]
+
+
+def raw_request(data: bytes, port: int = int(PORTS["RASA_PORT"])) -> bytes:
+    """Sends bytes as they are; what came back before the server closed or 10 s."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(data)
+        answer = b""
+        try:
+            while chunk := connection.recv(65536):
+                answer += chunk
+                if b"\r\n\r\n" in answer:
+                    break
+        except TimeoutError:
+            pass
+    return answer
+
+
+def log_since(assistant: Assistant, offset: int) -> str:
+    time.sleep(1)  # the launcher copies the processes' output line by line
+    with assistant.log.open("rb") as log:
+        log.seek(offset)
+        return log.read().decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [
+        b"Content-Length: -5",  # Rasa spun on it for ever: nobody got an answer
+        b"Content-Length: abc",  # these were 500s
+        b"Content-Length: 1_0",
+        b"Transfer-Encoding: gzip",
+        b"Content-Length: 5\r\nContent-Length: 6",
+        b"Content-Length: 3\r\nTransfer-Encoding: chunked",
+    ],
+)
+def test_a_malformed_body_framing_gets_a_400_and_rasa_goes_on(
+    assistant: Assistant, framing: bytes
+) -> None:
+    answer = raw_request(
+        b"POST /webhooks/rest/webhook HTTP/1.1\r\nHost: x\r\n"
+        + framing
+        + b'\r\n\r\n{"sender": "x", "message": "hi"}'
+    )
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:100]
+    assert say("framing", "hello") == [expected("utter_greet", "en")]
+
+
+def test_malformed_requests_leave_no_traceback_in_the_log(
+    assistant: Assistant,
+) -> None:
+    """Sanic logged each of these as "connection_task uncaught" or an error."""
+    offset = assistant.log.stat().st_size
+    webhook = b"/webhooks/rest/webhook"
+    for data in [
+        b"CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n",
+        b"GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"POST " + webhook + b" HTTP/1.1\r\nHost: x\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"OPTIONS " + webhook + b" HTTP/1.1\r\nHost: x\r\n"
+        b"Origin: " + WEB_ORIGIN.encode() + b"\r\n"
+        b"Access-Control-Request-Method: POST\r\nContent-Length: 5\r\n\r\nhello",
+    ]:
+        raw_request(data)
+    assert say("framing-log", "hello") == [expected("utter_greet", "en")]
+    logged = log_since(assistant, offset)
+    assert "Traceback" not in logged and "ERROR" not in logged, logged[-3000:]
+
+
+def test_a_nul_character_is_not_stored(assistant: Assistant) -> None:
+    """It means nothing in a message, and PostgreSQL refuses it in a text column."""
+    assert say("nul-char", "hello\x00") == [expected("utter_greet", "en")]
+    stored = " ".join(events_of(assistant, "nul-char"))
+    assert '"hello"' in stored and "\\u0000" not in stored

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 import time
 from typing import Any
 
 import pytest
+import requests
 import socketio
 
 from bot.i18n import render
@@ -73,3 +76,94 @@ def test_malformed_messages_are_ignored_and_the_channel_goes_on(
         wait=3,
     )
     assert [r["text"] for r in replies] == [expected("utter_greet", "en")]
+
+
+def log_since(assistant: Assistant, offset: int) -> str:
+    time.sleep(1)  # the launcher copies the processes' output line by line
+    with assistant.log.open("rb") as log:
+        log.seek(offset)
+        return log.read().decode("utf-8", "replace")
+
+
+# Packets python-socketio raised on, each logged with a traceback (the fuzz).
+MALFORMED_PACKETS = [
+    "2",  # an event without its data
+    "2[]",
+    "2[1]",  # an event whose name is no text
+    "2[",  # broken JSON
+    "9",  # no such packet type
+    "\x00",
+    "4",  # CONNECT_ERROR, which only a server sends
+    '51-["user_uttered",{"_placeholder":true,"num":7}]',  # and no attachment follows
+    '2["user_uttered",{"message":"hi","session_id":"sio-packets"}]',
+]
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_malformed_packets_are_ignored_and_the_connection_goes_on(
+    assistant: Assistant, transport: str
+) -> None:
+    offset = assistant.log.stat().st_size
+    client = socketio.Client(websocket_extra_options={"origin": ORIGIN})
+    received: list[dict] = []
+    confirmed = threading.Event()
+    client.on("bot_uttered", received.append)
+    client.on("session_confirm", lambda _: confirmed.set())
+    headers = {"Origin": ORIGIN} if transport == "polling" else {}
+    client.connect(URL, headers=headers, transports=[transport])
+    session = f"sio-packets-{transport}"
+    try:
+        client.emit("session_request", {"session_id": session})
+        assert confirmed.wait(15)
+        for packet in MALFORMED_PACKETS:
+            client.eio.send(packet)
+        client.eio.send(b"2")  # binary data that no packet announced
+        client.emit("user_uttered", {"message": "hello", "session_id": session})
+        deadline = time.monotonic() + 20
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        threading.Thread(target=client.disconnect, daemon=True).start()
+    assert [r["text"] for r in received] == [expected("utter_greet", "en")]
+    logged = log_since(assistant, offset)
+    assert "Traceback" not in logged and "ERROR" not in logged, logged[-3000:]
+    assert "Ignored a malformed socket.io packet" in logged
+
+
+def test_undecodable_polling_requests_leave_no_traceback(assistant: Assistant) -> None:
+    """python-engineio logged "post request handler error" and a traceback."""
+    offset = assistant.log.stat().st_size
+    handshake = requests.get(
+        f"{URL}/socket.io/?EIO=4&transport=polling",
+        headers={"Origin": ORIGIN},
+        timeout=10,
+    )
+    sid = json.loads(handshake.text[1:])["sid"]
+    for body in [b"", b"\x1e\x1e", b"\xff\xfe", b"b!!!!"]:
+        response = requests.post(
+            f"{URL}/socket.io/?EIO=4&transport=polling&sid={sid}",
+            data=body,
+            headers={"Origin": ORIGIN},
+            timeout=10,
+        )
+        assert response.status_code < 500
+    logged = log_since(assistant, offset)
+    assert "Traceback" not in logged and "ERROR" not in logged, logged[-3000:]
+
+
+def test_a_closed_websockets_unread_frames_are_a_warning() -> None:
+    from bot.channels import DroppedWebsocketFramesInOneLine
+
+    record = logging.LogRecord(
+        "asyncio",
+        logging.ERROR,
+        __file__,
+        1,
+        "Task was destroyed but it is pending!\ntask: <Task pending name='Task-1' "
+        "coro=<WebsocketImplProtocol.async_data_received() running at impl.py:780>>",
+        (),
+        None,
+    )
+    assert DroppedWebsocketFramesInOneLine().filter(record)
+    assert record.levelno == logging.WARNING
+    assert "\n" not in record.getMessage()
