@@ -368,22 +368,27 @@ class MalformedHttpInOneLine(logging.Filter):
         return True
 
 
+_SANIC_WEBSOCKET_TASK = re.compile(
+    r"coro=<Websocket\w*\.\w+\(\) running at \S*/sanic/server/websockets/"
+)
+
+
 class DroppedWebsocketFramesInOneLine(logging.Filter):
     """Logs the frames of a closed websocket that nobody read as one warning line.
 
     Sanic 21.12 hands each batch of websocket frames to a task it keeps no
-    reference to; when the connection closes (a client gone mid-message, a packet
-    over the size limit) before the frames were read, asyncio collects the task and
-    logs "Task was destroyed but it is pending!" as an error. A live connection's
-    tasks are never collected: nothing is lost that anyone could still read.
+    reference to, and leaves a read waiting; when the connection closes (a client
+    gone mid-message, a packet over the size limit) before the frames were read,
+    asyncio collects those tasks and logs "Task was destroyed but it is pending!"
+    as an error. A live connection's tasks are never collected: nothing is lost that
+    anyone could still read.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrites the record of such a task; keeps every record."""
         message = record.getMessage()
-        if (
-            "Task was destroyed but it is pending" in message
-            and "WebsocketImplProtocol.async_data_received" in message
+        if "Task was destroyed but it is pending" in message and (
+            _SANIC_WEBSOCKET_TASK.search(message)
         ):
             record.levelno, record.levelname = logging.WARNING, "WARNING"
             record.msg = "Dropped the unread frames of a closed websocket."

@@ -151,19 +151,30 @@ def test_undecodable_polling_requests_leave_no_traceback(assistant: Assistant) -
     assert "Traceback" not in logged and "ERROR" not in logged, logged[-3000:]
 
 
-def test_a_closed_websockets_unread_frames_are_a_warning() -> None:
+@pytest.mark.parametrize(
+    "task, dropped",
+    [
+        ("WebsocketImplProtocol.async_data_received", "sanic/server/websockets/impl"),
+        ("WebsocketFrameAssembler.get", "sanic/server/websockets/frame"),
+        ("AsyncSocket._send_ping", ""),  # not Sanic's websocket: stays an error
+    ],
+)
+def test_a_closed_websockets_unread_frames_are_a_warning(
+    task: str, dropped: str
+) -> None:
     from bot.channels import DroppedWebsocketFramesInOneLine
 
+    where = f"/venv/site-packages/{dropped or 'engineio/async_socket'}.py:780"
     record = logging.LogRecord(
         "asyncio",
         logging.ERROR,
         __file__,
         1,
         "Task was destroyed but it is pending!\ntask: <Task pending name='Task-1' "
-        "coro=<WebsocketImplProtocol.async_data_received() running at impl.py:780>>",
+        f"coro=<{task}() running at {where}> wait_for=<Future pending>>",
         (),
         None,
     )
     assert DroppedWebsocketFramesInOneLine().filter(record)
-    assert record.levelno == logging.WARNING
-    assert "\n" not in record.getMessage()
+    assert record.levelno == (logging.WARNING if dropped else logging.ERROR)
+    assert ("\n" not in record.getMessage()) is bool(dropped)
