@@ -67,6 +67,7 @@ bench: model browser
 	$(PY) scripts/bench.py
 	$(PY) scripts/bench_widget.py
 	$(PY) scripts/bench_portal.py
+	$(PY) scripts/fuzz.py
 
 # Translators: extract new message ids, merge them into every catalog, then translate.
 extract: install
