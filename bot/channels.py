@@ -141,6 +141,7 @@ async def conversation_language(message: UserMessage) -> str:
 
 
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")
+_CHANNEL_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 async def refuse_malformed_framing(request: Request, **_: Any) -> None:
@@ -202,6 +203,17 @@ class CheckedRestInput(RestInput):
 
     async def _extract_sender(self, req: Request) -> str:
         return checked_sender(checked_body(req).get("sender"))
+
+    def _extract_input_channel(self, req: Request) -> str:
+        """The channel a client names (a short name), else "rest".
+
+        Rasa stores whatever the body says with each event: a dict, or 60 KB of
+        text, outside the metadata's size limit.
+        """
+        named = checked_body(req).get("input_channel")
+        if isinstance(named, str) and _CHANNEL_NAME.fullmatch(named):
+            return named
+        return self.name()
 
     def _extract_message(self, req: Request) -> str:
         message = checked_body(req).get("message")

@@ -368,3 +368,22 @@ def test_a_nul_character_is_not_stored(assistant: Assistant) -> None:
     assert say("nul-char", "hello\x00") == [expected("utter_greet", "en")]
     stored = " ".join(events_of(assistant, "nul-char"))
     assert '"hello"' in stored and "\\u0000" not in stored
+
+
+@pytest.mark.parametrize(
+    "channel",
+    ["x" * 20_000, {"a": ["b"] * 2000}, 5],
+    ids=["long text", "object", "number"],
+)
+def test_a_clients_input_channel_is_a_short_name_or_rest(
+    assistant: Assistant, channel: object
+) -> None:
+    """Rasa stored any value with each event, outside the metadata's size limit."""
+    sender = f"channel-{type(channel).__name__}"
+    status, replies = post(
+        {"sender": sender, "message": "hello", "input_channel": channel}
+    )
+    assert status == 200 and replies
+    stored = events_of(assistant, sender)
+    assert stored and all(len(data) < 10_000 for data in stored)
+    assert '"input_channel": "rest"' in " ".join(stored)
