@@ -158,7 +158,7 @@ async def refuse_malformed_framing(request: Request, **_: Any) -> None:
     codings = request.headers.getall("transfer-encoding", [])
     if len(lengths) > 1 or any(not _CONTENT_LENGTH.fullmatch(v) for v in lengths):
         raise InvalidUsage("Malformed Content-Length.")
-    if codings and (lengths or [c.strip().lower() for c in codings] != ["chunked"]):
+    if codings and (lengths or codings != ["chunked"]):  # exactly as Sanic reads it
         raise InvalidUsage("Only a Content-Length or chunked Transfer-Encoding.")
 
 

@@ -588,6 +588,13 @@ def _raw_http(rng: random.Random, index: int, path: str) -> Case:
             + b" HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
             b"POST "
             + path.encode()
+            + b" HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n0\r\n\r\n",
+            b"POST "
+            + path.encode()
+            + b" HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"
+            + body,
+            b"POST "
+            + path.encode()
             + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
             + b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
             b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",

@@ -326,6 +326,8 @@ def log_since(assistant: Assistant, offset: int) -> str:
         b"Content-Length: abc",  # these were 500s
         b"Content-Length: 1_0",
         b"Transfer-Encoding: gzip",
+        b"Transfer-Encoding: Chunked",  # Sanic reads only "chunked" as chunked
+        b"Transfer-Encoding: chunked ",
         b"Content-Length: 5\r\nContent-Length: 6",
         b"Content-Length: 3\r\nTransfer-Encoding: chunked",
     ],
