@@ -285,6 +285,8 @@ def main() -> int:
             f"  curl -s {rest} -H 'Content-Type: application/json' "
             '-d \'{"sender": "me", "message": "Bonjour, je veux un microcrédit"}\'\n'
             "  or chat in the terminal instead: make shell\n"
+            f"The chat opens from these pages only: {environment['ALLOWED_ORIGINS']}\n"
+            "  (others: set ALLOWED_ORIGINS)\n"
             f"Staff pages (desks, partners): http://{host}:{settings.WEB_PORT}"
             "/staff/login\n"
             f"Conversations are stored in {shown(settings.DATABASE_URL)}\n"

@@ -5,7 +5,9 @@ The defaults run everything on one machine with an embedded SQLite database.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,13 +62,20 @@ def allowed_origins() -> list[str]:
 
 
 def _local_addresses() -> set[str]:
-    """The IPv4 addresses of this machine (for a phone in the same network)."""
-    import socket
+    """The IPv4 addresses of this machine (for a phone in the same network).
 
-    try:
-        return set(socket.gethostbyname_ex(socket.gethostname())[2])
-    except OSError:
-        return {"127.0.0.1"}
+    The host name often resolves to loopback only (Debian's 127.0.1.1), so the
+    address of the interface that leads outwards counts too: a UDP socket
+    "connected" to a documentation address picks it, without sending anything.
+    """
+    addresses = {"127.0.0.1"}
+    with contextlib.suppress(OSError):
+        addresses |= set(socket.gethostbyname_ex(socket.gethostname())[2])
+    with contextlib.suppress(OSError):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))
+            addresses.add(probe.getsockname()[0])
+    return addresses
 
 
 def service_environment() -> dict[str, str]:
