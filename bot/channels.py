@@ -274,24 +274,25 @@ class CheckedSocketIOInput(SocketIOInput):
                 return
             data["message"] = clean_text(data.get("message", ""))
             room = session_id or sid
+            metadata = data.get(self.metadata_key)
+            language = (
+                normalise_language(metadata.get("language"))
+                if isinstance(metadata, dict)
+                else None
+            ) or DEFAULT_LANGUAGE
             try:
-                data[self.metadata_key] = checked_metadata(data.get(self.metadata_key))
-            except PayloadTooLarge:
-                await self.sio.emit(
-                    self.bot_message_evt, {"text": "", "error": "too_large"}, room=room
-                )
-                return
-            if len(data["message"]) > MAX_MESSAGE_CHARS:
-                language = (
-                    normalise_language(data[self.metadata_key].get("language"))
-                    or DEFAULT_LANGUAGE
-                )
-                text = render(TOO_LONG, language, {"limit": MAX_MESSAGE_CHARS})
-                await self.sio.emit(
-                    self.bot_message_evt, {"text": text, "error": "too_long"}, room=room
-                )
-                return
-            await handle_message(sid, data)
+                data[self.metadata_key] = checked_metadata(metadata)
+            except PayloadTooLarge:  # no widget sends that: nothing is stored
+                text, error = render(SORRY, language, {}), "too_large"
+            else:
+                if len(data["message"]) <= MAX_MESSAGE_CHARS:
+                    await handle_message(sid, data)
+                    return
+                limit = {"limit": MAX_MESSAGE_CHARS}
+                text, error = render(TOO_LONG, language, limit), "too_long"
+            await self.sio.emit(
+                self.bot_message_evt, {"text": text, "error": error}, room=room
+            )
 
         async def connect(sid: str, *args: Any) -> bool:
             return True  # the origin was checked by the transport

@@ -12,6 +12,7 @@ import pytest
 import requests
 import socketio
 
+from bot.channels import SORRY
 from bot.i18n import render
 from bot.limits import TOO_LONG
 from tests.conftest import PORTS, Assistant, expected
@@ -63,6 +64,18 @@ def test_an_oversized_message_gets_a_polite_answer(assistant: Assistant) -> None
     }
     [reply] = converse("sio-long", too_long)
     assert reply["text"] == render(TOO_LONG, "fr", {"limit": 2000})
+
+
+def test_oversized_metadata_gets_an_apology_not_an_empty_message(
+    assistant: Assistant,
+) -> None:
+    too_large = {
+        "message": "bonjour",
+        "session_id": "sio-meta",
+        "customData": {"language": "fr", "x": "a" * 20_000},
+    }
+    [reply] = converse("sio-meta", too_large)
+    assert reply["text"] == render(SORRY, "fr", {})
 
 
 def test_malformed_messages_are_ignored_and_the_channel_goes_on(
