@@ -23,6 +23,7 @@ from bot.launcher import AssistantProcess
 from bot.settings import ROOT
 from tests.conversation_set import (
     FLOOR,
+    SET_DIR,
     Result,
     describe,
     load_set,
@@ -37,11 +38,12 @@ RESULTS = ROOT / "var" / "results" / "conversations.json"
 USERS = 4
 
 
-def run_set(url: str, languages: list[str]) -> list[Result]:
+def run_set(url: str, languages: list[str], directory: Path = SET_DIR) -> list[Result]:
     """Every conversation of ``languages``, talked through the assistant at ``url``."""
     say = rest_client(url)
+    conversations = load_set(languages, directory)
     with ThreadPoolExecutor(USERS) as pool:
-        return list(pool.map(lambda c: run_conversation(c, say), load_set(languages)))
+        return list(pool.map(lambda c: run_conversation(c, say), conversations))
 
 
 def rates(results: list[Result], key: str) -> dict[str, tuple[int, int]]:
@@ -78,17 +80,20 @@ def main() -> int:
     parser.add_argument("languages", nargs="*", default=list(SUPPORTED_LANGUAGES))
     parser.add_argument("--floor", type=float, default=FLOOR)
     parser.add_argument("--url", help="a running assistant's REST webhook instead")
+    parser.add_argument(
+        "--dir", type=Path, default=SET_DIR, help="another set (same file format)"
+    )
     arguments = parser.parse_args()
     if arguments.url:
         try:
-            results = run_set(arguments.url, arguments.languages)
+            results = run_set(arguments.url, arguments.languages, arguments.dir)
         except urllib.error.URLError as error:
             print(f"No assistant answers at {arguments.url}: {error.reason}")
             return 2
     else:
         with tempfile.TemporaryDirectory() as tmp:
             with AssistantProcess(PORTS, Path(tmp) / "conversations.db"):
-                results = run_set(REST, arguments.languages)
+                results = run_set(REST, arguments.languages, arguments.dir)
     print(report(results))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(

@@ -77,11 +77,13 @@ class Result:
         return not self.failures
 
 
-def load_set(languages: Iterable[str] = SUPPORTED_LANGUAGES) -> list[Conversation]:
+def load_set(
+    languages: Iterable[str] = SUPPORTED_LANGUAGES, directory: Path = SET_DIR
+) -> list[Conversation]:
     """The conversations of the given languages, in file order."""
     conversations = []
     for language in languages:
-        path = SET_DIR / f"{language}.yml"
+        path = directory / f"{language}.yml"
         for entry in yaml.safe_load(path.read_text(encoding="utf-8"))["conversations"]:
             conversations.append(
                 Conversation(
