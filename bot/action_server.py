@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import hmac
 import logging
+import threading
 
 from rasa_sdk.endpoint import create_app
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.knowledge import place_resolver
 from bot import settings
 
 TOKEN_HEADER = "X-Action-Token"
@@ -47,7 +49,20 @@ def create_action_app(token: str) -> Sanic:
         logger.error("Action call failed: %s", request.path, exc_info=exception)
         return response.json({"error": "The action failed."}, status=500)
 
+    @app.before_server_start
+    async def prepare(app: Sanic, loop: object) -> None:
+        # The place indexes take about a second per language: built beside the
+        # server, so the first message in a language does not wait for its own.
+        threading.Thread(target=_prepare_knowledge, daemon=True).start()
+
     return app
+
+
+def _prepare_knowledge() -> None:
+    try:
+        place_resolver().prepare()
+    except Exception:  # the first action that needs it will say what is wrong
+        logger.exception("Could not prepare the knowledge base")
 
 
 def main() -> None:

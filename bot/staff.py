@@ -72,7 +72,9 @@ def city_choices() -> list[tuple[str, str]]:
     """(id, English name) of every city we route, for the staff form."""
     places = shipped_knowledge().places.values()
     return sorted(
-        (place.id, place.aliases[0]) for place in places if place.kind == "city"
+        (place.id, place.aliases[0])
+        for place in places
+        if place.kind == "city" and place.listed
     )
 
 

@@ -7,7 +7,7 @@ does not exist. The assistant must never state a figure it cannot source.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -139,6 +139,8 @@ class Place:
     country: str
     region: str | None = None
     aliases: tuple[str, ...] = ()
+    # False for the towns of towns.yml: understood, not offered in lists.
+    listed: bool = True
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,36 @@ def _load_elsewhere(path: Path, served: dict[str, Place]) -> dict[str, Place]:
         aliases = tuple(_require(entry, "aliases", where))
         places[place_id] = Place(place_id, "elsewhere", "", aliases=aliases)
     return places
+
+
+def _add_towns(path: Path, knowledge: Knowledge) -> None:
+    """Adds GeoNames' towns (scripts/build_towns.py) to ``knowledge``.
+
+    More spellings of our places, the towns of the four countries, and cities
+    elsewhere.
+    """
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # 1 MB: libyaml's
+    document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
+    for place_id, aliases in (document.get("more") or {}).items():
+        for places in (knowledge.places, knowledge.elsewhere):
+            if place_id in places:
+                known = places[place_id]
+                places[place_id] = replace(known, aliases=known.aliases + (*aliases,))
+    for entry in document.get("served") or []:
+        country, region = entry["country"], entry.get("region")
+        if country not in knowledge.places or (
+            region is not None and region not in knowledge.places
+        ):
+            raise KnowledgeError(f"{_shown(path)}: {entry['id']}: unknown place")
+        knowledge.places.setdefault(
+            entry["id"],
+            Place(entry["id"], "city", country, region, tuple(entry["aliases"]), False),
+        )
+    for entry in document.get("elsewhere") or []:
+        knowledge.elsewhere.setdefault(
+            entry["id"],
+            Place(entry["id"], "elsewhere", "", None, tuple(entry["aliases"]), False),
+        )
 
 
 def _load_organisation(
@@ -398,6 +430,8 @@ def load_knowledge(directory: Path = KNOWLEDGE_DIR) -> Knowledge:
     knowledge.places = _load_places(directory / "places.yml")
     knowledge.elsewhere = _load_elsewhere(directory / "places.yml", knowledge.places)
     knowledge.not_places = tuple(_read(directory / "places.yml").get("not_places", []))
+    if (directory / "towns.yml").exists():
+        _add_towns(directory / "towns.yml", knowledge)
     for path in sorted(directory.glob("*/*.yml")):
         organisation = _load_organisation(path, knowledge.sources, knowledge.places)
         if organisation.id in knowledge.organisations:

@@ -25,6 +25,8 @@ from bot.languages import SUPPORTED_LANGUAGES, normalise_text
 # apostrophe, Swedish/Dutch/English genitive); single letters only after an apostrophe.
 _LATIN_ENDINGS = (
     "n ssa ssä sta stä lla llä lta ltä lle na nä ksi an en in on un aan een iin seen "
+    # spoken Finnish drops the last vowel: Vantaal, Hesas, Brysselis, Tampereelt
+    "l s is st lt ss ll "
     "issa issä ista istä ille illa illä ilta iltä iin da de ta te dan den tan ten ya "
     "ye dayım deyim tayım teyim dayim dayız deyiz dayiz"
 ).split()
@@ -33,6 +35,9 @@ _APOSTROPHE_ENDINGS = (
     "dayım deyim tayım teyim dayim dayız deyiz dayiz daydım deydim"
 ).split()
 _CYRILLIC_ENDINGS = "ь е і у ю а я и ї ы ом ем ой ей ах ях ії ии ов ю".split()
+# Ukrainian (and Russian) locatives change the stem's last consonant: Тілбург ->
+# у Тілбурзі, Гамбург -> в Гамбурзі, Цюрих -> в Цюрисі.
+_SLAVIC_ALTERNATIONS = {"зі": "г", "ці": "к", "сі": "х", "зе": "г", "це": "к"}
 _ARABIC_PREFIX = "(?:و|ف)?(?:ب|ل|ك)?(?:ال)?"
 MIN_INFLECTED_ALIAS = 4
 # A word this long may be a city's name with one letter wrong ("Brusels",
@@ -95,12 +100,13 @@ def _bases(word: str) -> set[tuple[str, bool]]:
             for prefix in _ARABIC_PREFIXES
             if prefix and word.startswith(prefix) and len(word) > len(prefix)
         }
-    endings = (
-        _CYRILLIC_ENDINGS if re.search("[\u0400-\u04ff]", word) else _LATIN_ENDINGS
-    )
+    cyrillic = re.search("[\u0400-\u04ff]", word)
+    endings = _CYRILLIC_ENDINGS if cyrillic else _LATIN_ENDINGS
     for ending in endings:
         if word.endswith(ending):
             bases.add((word[: -len(ending)], True))
+    if cyrillic and word[-2:] in _SLAVIC_ALTERNATIONS:  # у Тілбурзі: Тілбург
+        bases.add((word[:-2] + _SLAVIC_ALTERNATIONS[word[-2:]], True))
     apostrophe = re.fullmatch(r"(.+)['’](\w+)", word)  # Brüksel'de
     if apostrophe and apostrophe.group(2) in _APOSTROPHE_ENDINGS:
         bases.add((apostrophe.group(1), True))
@@ -136,7 +142,7 @@ class PlaceResolver:
         self.elsewhere = knowledge.elsewhere
         self._misspelt: dict[str, str] = {}  # a name or its deletion -> city id
         for place in self.places.values():
-            if place.kind != "city":
+            if place.kind != "city" or not place.listed:  # towns.yml: exact names
                 continue
             for alias in place.aliases:
                 name = normalise_text(alias)
@@ -145,6 +151,11 @@ class PlaceResolver:
                         self._misspelt.setdefault(variant, place.id)
         self._not_places = {normalise_text(word) for word in knowledge.not_places}
         self._pipelines: dict[str, tuple[Language, dict[str, list[_Entry]]]] = {}
+
+    def prepare(self, languages: tuple[str, ...] = SUPPORTED_LANGUAGES) -> None:
+        """Builds each language's index now rather than at its first message."""
+        for language in languages:
+            self._pipeline(language)
 
     def _pipeline(self, language: str) -> tuple[Language, dict[str, list[_Entry]]]:
         language = language if language in SUPPORTED_LANGUAGES else "xx"
@@ -158,7 +169,9 @@ class PlaceResolver:
         index: dict[str, list[_Entry]] = {}
         for place in (*self.places.values(), *self.elsewhere.values()):
             for alias in place.aliases:
-                words = [token.text for token in nlp.make_doc(normalise_text(alias))]
+                name = normalise_text(alias)
+                simple = name.isalpha()  # most names: one word, nothing to split
+                words = [name] if simple else [t.text for t in nlp.make_doc(name)]
                 for last in _stems(words[-1]):
                     inflects = len(last) >= MIN_INFLECTED_ALIAS
                     entry = _Entry(place.id, tuple(words[:-1]), inflects)
