@@ -199,7 +199,10 @@ def asks_something(tracker: Tracker) -> bool:
     topic = tracker.get_slot("topic")
     if topic == "repayment" and mentions_number(text, languages[0]):
         return True
-    return bool(topic and asked_details(text, languages, cues))
+    return bool(
+        topic
+        and (asked_details(text, languages, cues) or continues(text, languages, cues))
+    )
 
 
 def asked_place_last(tracker: Tracker) -> bool:

@@ -64,6 +64,10 @@ class Cues:
     details: dict[str, Patterns] = field(default_factory=dict)
     subjects: dict[str, Patterns] = field(default_factory=dict)
     follow_up: Patterns = ()
+    # Words without which a "privacy" or "language" guess is not believed: a
+    # message about the user's data, a request to write in another language.
+    privacy: Patterns = ()
+    language_request: Patterns = ()
     status: dict[str, Patterns] = field(default_factory=dict)
     stage: dict[str, Patterns] = field(default_factory=dict)
 
@@ -113,6 +117,10 @@ def load_language_cues(path: Path) -> Cues:
             f"{where} subjects",
         ),
         follow_up=_compile(document.get("follow_up", []), f"{where} follow_up"),
+        privacy=_compile(document.get("privacy", []), f"{where} privacy"),
+        language_request=_compile(
+            document.get("language_request", []), f"{where} language_request"
+        ),
         status=_compile_named(document.get("status", {}), STATUSES, f"{where} status"),
         stage=_compile_named(document.get("stage", {}), STAGES, f"{where} stage"),
     )

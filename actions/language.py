@@ -20,7 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.answers import ActionAnswerTopic, asked_place_last, asks_something
 from actions.conversation import guessed_language, latest_intent, message_languages
-from actions.cues import shipped_cues
+from actions.cues import fold, shipped_cues
 from actions.knowledge import place_resolver, user_place
 from actions.memory import Told, greeting_language, read_message, replaces
 from bot.knowledge.loading import Place
@@ -32,6 +32,7 @@ from bot.languages import (
     LanguageGuess,
     conversation_language,
     count_letters,
+    mentioned_language,
     named_language,
     normalise_language,
     normalise_text,
@@ -48,11 +49,37 @@ def explicit_language(tracker: Tracker) -> str | None:
     chosen = normalise_language((message.get("metadata") or {}).get("language"))
     if chosen:
         return chosen
-    if (message.get("intent") or {}).get("name") == "choose_language":
-        return normalise_language(
-            next(tracker.get_latest_entity_values("language"), None)
-        ) or named_language(message.get("text") or "")
+    if (message.get("intent") or {}).get("name") != "choose_language":
+        return None
+    chosen = normalise_language(
+        next(tracker.get_latest_entity_values("language"), None)
+    ) or named_language(message.get("text") or "")
+    if not chosen:
+        return None
+    if requests_language(tracker, chosen) or not asks_something(tracker):
+        return chosen
     return None
+
+
+def requests_language(tracker: Tracker, chosen: str) -> bool:
+    """Whether the latest message asks to write in ``chosen``, not only names it.
+
+    "in which language is the decision?" or "my Finnish is still weak" name a
+    language without asking for it. A message written in the language it names is
+    a choice ("can we continue in Dutch?"), as is one with a request's words.
+    """
+    guess = guessed_language(tracker)
+    if guess is not None and guess.reliable and guess.code == chosen:
+        return True
+    text = fold((tracker.latest_message or {}).get("text") or "")
+    cues = shipped_cues()
+    languages = [*message_languages(tracker), chosen]
+    return any(
+        pattern.search(text)
+        for code in dict.fromkeys(languages)
+        if code in cues
+        for pattern in cues[code].language_request
+    )
 
 
 # Form questions answered with a name or an address: the answer is in no language
@@ -203,14 +230,68 @@ class ActionConfirmLanguage(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """Confirms a supported choice; otherwise offers the languages we speak."""
-        if explicit_language(tracker):
+        """Confirms a supported choice; otherwise offers the languages we speak.
+
+        A question asked with the choice ("in Dutch please: how much can I
+        borrow?"), or one that only names a language ("is the decision in
+        Finnish?"), is answered as well.
+        """
+        chosen = explicit_language(tracker)
+        asks = asks_something(tracker) or said_place(tracker)
+        if chosen:
             dispatcher.utter_message(response="utter_language_changed")
-        else:
+        elif not asks or names_unsupported_language(tracker):
             dispatcher.utter_message(
                 response="utter_unsupported_language", language_list=language_list()
             )
+            return []
+        if asks:
+            return await ActionAnswerTopic().run(dispatcher, tracker, domain)
         return []
+
+
+def names_unsupported_language(tracker: Tracker) -> bool:
+    """Whether the latest message names a language we do not speak ("in Spanish")."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    entity = next(tracker.get_latest_entity_values("language"), None)
+    if entity is not None and normalise_language(entity) is None:
+        return True
+    mentioned = mentioned_language(text)
+    return mentioned is not None and mentioned not in SUPPORTED_LANGUAGES
+
+
+class ActionPrivacy(Action):
+    """Says what is stored, when the question is about the user's data.
+
+    The intent model may take another question for a privacy one ("is it free for
+    refugees?", "do they check my credit record?"): without a word about data or
+    this chat, a question that continues the conversation gets the topic's answer.
+    """
+
+    def name(self) -> str:
+        """The action's name in the domain."""
+        return "action_privacy"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """The privacy answer, or the topic's if the message asks a topic's detail."""
+        if not about_privacy(tracker) and asks_something(tracker):
+            return await ActionAnswerTopic().run(dispatcher, tracker, domain)
+        dispatcher.utter_message(response="utter_privacy")
+        return []
+
+
+def about_privacy(tracker: Tracker) -> bool:
+    """Whether the latest message has a word about data, messages or privacy."""
+    text = fold((tracker.latest_message or {}).get("text") or "")
+    cues = shipped_cues()
+    return any(
+        pattern.search(text)
+        for code in message_languages(tracker)
+        if code in cues
+        for pattern in cues[code].privacy
+    )
 
 
 def said_place(tracker: Tracker) -> bool:

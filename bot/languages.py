@@ -113,12 +113,18 @@ def named_language(text: str) -> str | None:
 
     A message naming a language we do not speak first ("in Spanish") gives None.
     """
+    code = mentioned_language(text)
+    return code if code in SUPPORTED_LANGUAGES else None
+
+
+def mentioned_language(text: str) -> str | None:
+    """The code of the first language a message names, spoken by us or not."""
     words = re.findall(r"\w+", _fold_name(text))
     for word in words:  # the first language named is the one asked for
         for stem, code in _language_name_stems():
             arabic = re.search("[\u0600-\u06ff]", stem)
             if (stem in word) if arabic else word.startswith(stem):
-                return code if code in SUPPORTED_LANGUAGES else None
+                return code
     return None
 
 

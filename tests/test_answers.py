@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.answers import GENERAL_ANSWER, ActionAnswerTopic
+from actions.language import ActionConfirmLanguage, ActionPrivacy
 from bot import settings
 from bot.i18n import render
 from bot.knowledge.answers import UNCERTAIN, compose_answer, format_fact
@@ -354,3 +355,88 @@ async def test_a_question_ranked_after_the_place_is_answered() -> None:
     dispatcher = CollectingDispatcher()
     await ActionAnswerTopic().run(dispatcher, await after_slot_mappings(tracker), {})
     assert "microStart" in dispatcher.messages[0]["text"]
+
+
+ITALIAN_TEXT = {"code": "it", "confidence": 0.9, "reliable": True, "supported": True}
+FINNISH_TEXT = {"code": "fi", "confidence": 0.9, "reliable": True, "supported": True}
+
+
+async def language_after(**tracker: Any) -> str | None:
+    told = await after_slot_mappings(make_tracker(**tracker))
+    return told.get_slot("language")
+
+
+async def test_a_question_that_names_a_language_keeps_the_reply_language(
+    knowledge_database: None,
+) -> None:
+    question = {
+        "text": "e la decisione in che lingua arriva? non leggo bene il finlandese",
+        "intent": "choose_language",
+        "entities": [{"entity": "language", "value": "fi"}],
+        "language": ITALIAN_TEXT,
+        "slots": {"language": "it", "city": "Tampere", "topic": "recognition_cost"},
+    }
+    assert await language_after(**question) == "it"
+    dispatcher = CollectingDispatcher()
+    told = await after_slot_mappings(make_tracker(**question))
+    await ActionConfirmLanguage().run(dispatcher, told, {})
+    replies = " ".join(m.get("text") or m.get("response") for m in dispatcher.messages)
+    assert "utter_language_changed" not in replies
+    assert "Opetushallitus" in replies
+
+
+async def test_a_request_in_another_language_still_switches(
+    knowledge_database: None,
+) -> None:
+    request = {
+        "text": "voitko puhua englantia? mun suomi ei riitä näihin juttuihin",
+        "intent": "choose_language",
+        "entities": [{"entity": "language", "value": "en"}],
+        "language": FINNISH_TEXT,
+        "slots": {"language": "fi", "city": "Vantaa", "topic": "job_coaching"},
+    }
+    assert await language_after(**request) == "en"
+
+
+async def test_a_switch_with_a_question_answers_it_in_the_new_language(
+    knowledge_database: None,
+) -> None:
+    dispatcher = CollectingDispatcher()
+    told = await after_slot_mappings(
+        make_tracker(
+            text="liever in het Nederlands. hoeveel kan ik max lenen?",
+            intent="choose_language",
+            entities=[{"entity": "language", "value": "nl"}],
+            language={"code": "nl", "confidence": 0.9, "reliable": True},
+            slots={"language": "fr", "city": "Bruxelles", "topic": "microloan"},
+        )
+    )
+    assert told.get_slot("language") == "nl"
+    await ActionConfirmLanguage().run(dispatcher, told, {})
+    assert dispatcher.messages[0]["response"] == "utter_language_changed"
+    assert "25.000" in " ".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+@pytest.mark.parametrize(
+    "text, topic, privacy",
+    [
+        ("what do you do with my data?", None, True),
+        ("who can read my messages here?", "microloan", True),
+        ("is it free in my case, I'm a refugee?", "recognition_cost", False),
+        ("do they look at my credit record?", "loan_terms", False),
+    ],
+)
+async def test_privacy_answer_only_for_questions_about_data(
+    text: str, topic: str | None, privacy: bool, knowledge_database: None
+) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        text=text,
+        intent="privacy_question",
+        slots={"language": "en", "city": "Utrecht", "topic": topic},
+    )
+    await ActionPrivacy().run(dispatcher, await after_slot_mappings(tracker), {})
+    said = [m.get("response") for m in dispatcher.messages]
+    assert ("utter_privacy" in said) == privacy
+    if not privacy:
+        assert any(m.get("text") for m in dispatcher.messages)
