@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from actions.conversation import latest_intent, message_languages, reply_language
 from actions.cues import shipped_cues
 from actions.knowledge import knowledge_base, named_a_place, user_place
-from actions.memory import asked_details, continues, named_subjects
+from actions.memory import asked_details, business_stage, continues, named_subjects
 from actions.parsing import mentions_number
 from actions.referral import ActionOfferReferral
 from actions.repayment import ActionEstimateRepayment
@@ -49,8 +49,17 @@ GENERAL_ANSWER = {
     "job_coaching": "utter_job_coaching",
     "family_support": "utter_family_support",
 }
-# A question this short that names no subject continues the last one.
-ELLIPTIC_WORDS = 6
+# Topics after which "how much a month?" asks about them, not for a loan estimate.
+NOT_LOANS = {
+    "start_business",
+    "business_training",
+    "qualification_recognition",
+    "recognition_cost",
+    "recognition_documents",
+    "recognition_duration",
+    "job_coaching",
+    "family_support",
+}
 # A place and a question in one message: the question's intent, ranked second.
 QUESTION_WITH_PLACE_WORDS = 6
 SECOND_INTENT_CONFIDENCE = 0.2
@@ -115,7 +124,28 @@ def message_topic(tracker: Tracker) -> str | None:
         topic = TOPIC_OF_INTENT.get(ranked.get("name") or "")
         if topic and (ranked.get("confidence") or 0) >= SECOND_INTENT_CONFIDENCE:
             return topic
+    # "I live in Amsterdam ... now I'd like to open a real salon!"
+    text = message.get("text") or ""
+    if business_stage(text, message_languages(tracker), shipped_cues()) == "idea":
+        return "start_business"
     return None
+
+
+def _ranked_subject(tracker: Tracker, subjects: list[str]) -> str:
+    """Of the subjects a detail may belong to, the one the intent model ranks first.
+
+    "where can I get help writing a business plan?" with nothing asked before: a
+    plan is for the lender and for the coach; the model's ranking decides.
+    """
+    intents = [latest_intent(tracker)] + [
+        ranked.get("name")
+        for ranked in (tracker.latest_message or {}).get("intent_ranking") or []
+    ]
+    for intent in intents:
+        subject = _subject(TOPIC_OF_INTENT.get(intent or ""))
+        if subject in subjects:
+            return subject
+    return subjects[0]
 
 
 def _same_subject(topic: str, other: str) -> bool:
@@ -140,9 +170,15 @@ def asked_question(tracker: Tracker) -> Question:
     text = message.get("text") or ""
     intent_topic = message_topic(tracker)
     last_topic = tracker.get_slot("topic")
-    if text.startswith("/") or intent_topic == "repayment":
-        return Question(intent_topic or last_topic)
     languages = message_languages(tracker)
+    if intent_topic == "repayment" and not text.startswith("/"):
+        # "and how much is it a month?" after the start-up grant: no loan to estimate
+        if last_topic in NOT_LOANS and not mentions_number(text, languages[0]):
+            intent_topic = None
+        else:
+            return Question(intent_topic)
+    if text.startswith("/"):
+        return Question(intent_topic or last_topic)
     estimating = last_topic == "repayment" and mentions_number(text, languages[0])
     if intent_topic is None and estimating:
         return Question("repayment")  # "and over 4 years?"
@@ -157,19 +193,18 @@ def asked_question(tracker: Tracker) -> Question:
     deciding = set(details) - {"professions"}
     holding = [s for s, topics in DETAIL_TOPIC.items() if deciding & set(topics)]
     last_subject = _subject(last_topic)
-    elliptic = (
-        intent_topic is None
-        or len(text.split()) <= ELLIPTIC_WORDS
-        or continues(text, languages, cues)
-    )
     if named:
         subject = (
             _subject(intent_topic) if _subject(intent_topic) in named else named[0]
         )
     elif len(holding) == 1:
         subject = holding[0]
-    elif deciding and last_subject in holding and elliptic:
-        subject = last_subject  # "what papers do I need?" after a loan answer
+    elif deciding and last_subject in holding:
+        # "what papers do I need?" after a loan answer, "what are the fees for the
+        # same?" after a recognition one: naming no subject, it continues the last
+        subject = last_subject
+    elif deciding and last_subject is None and holding:
+        subject = _ranked_subject(tracker, holding)
     elif intent_topic is None and continues(text, languages, cues):
         subject = last_subject
     else:

@@ -157,6 +157,17 @@ def read_message(
     )
 
 
+def business_stage(
+    text: str, languages: Iterable[str], cues: dict[str, Cues]
+) -> str | None:
+    """The stage a message tells of the user's business ("I want to open": idea)."""
+    folded = fold(text)
+    return next(
+        (s for c in _chosen(languages, cues) if (s := _first_named(c.stage, folded))),
+        None,
+    )
+
+
 def greeting_language(text: str, cues: dict[str, Cues]) -> str | None:
     """The language of a message that is only a greeting of one language."""
     key = greeting_key(text)

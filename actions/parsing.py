@@ -33,9 +33,11 @@ _SMALL_NUMBERS = {
     "пять 5 шість 6 сім 7 вісім 8 дев'ять 9 десять 10",
     "ru": "один одного одну 1 два двух две 2 три трех трёх 3 четыре четырех "
     "четырёх 4 пять 5 шесть 6 семь 7 восемь 8 девять 9 десять 10",
-    "fi": "yksi yhden yhdeksi 1 kaksi kahden kahdeksi 2 kolme kolmen kolmeksi 3 "
-    "neljä neljän neljäksi 4 viisi viiden viideksi 5 kuusi kuuden kuudeksi 6 "
-    "seitsemän seitsemäksi 7 kahdeksan kahdeksaksi 8 yhdeksän 9 kymmenen 10",
+    # spoken Finnish drops the final -i: "kolmeks vuodeks"
+    "fi": "yksi yhden yhdeksi yhdeks 1 kaksi kahden kahdeksi kahdeks 2 kolme kolmen "
+    "kolmeksi kolmeks 3 neljä neljän neljäksi neljäks 4 viisi viiden viideksi "
+    "viideks 5 kuusi kuuden kuudeksi kuudeks 6 seitsemän seitsemäksi seitsemäks 7 "
+    "kahdeksan kahdeksaksi kahdeksaks 8 yhdeksän 9 kymmenen 10",
     "sv": "ett en 1 två 2 tre 3 fyra 4 fem 5 sex 6 sju 7 åtta 8 nio 9 tio 10",
     "tr": "bir 1 iki 2 üç uç 3 dört dort 4 beş bes 5 altı alti 6 yedi 7 sekiz 8 "
     "dokuz 9 on 10",
