@@ -148,6 +148,13 @@ def test_the_first_language_a_message_names(
         ("can my degree count in Belgium?", "x", "antwerp", False, False),
         ("sorry, I meant Espoo", "x", "vantaa", False, True),
         ("I moved to Ghent now", "x", "rotterdam", False, True),
+        (
+            "o wacht sorry, k ben vorige maand naar Mechelen verhuisd, vergeten",
+            "nlu_fallback",
+            "tilburg",
+            False,
+            True,
+        ),
     ],
 )
 def test_a_place_in_passing_does_not_replace_where_the_user_lives(
@@ -160,7 +167,7 @@ def test_a_place_in_passing_does_not_replace_where_the_user_lives(
 ) -> None:
     from actions.memory import replaces
 
-    language = "nl" if text.startswith("Londen") else "en"
+    language = "nl" if text.startswith(("Londen", "o wacht")) else "en"
     told = read_message(text, [language], places, shipped_cues())
     place = places.places.get(known) if known else None
     assert replaces(told, place, intent, text, answering) == replaced
