@@ -215,9 +215,8 @@ HEADER = """\
 """
 
 
-def main() -> None:
-    """Writes the file and says what it holds."""
-    towns = build()
+def render(towns: dict) -> str:
+    """The file's text: one place a line, so a change reads well in a diff."""
     lines = [HEADER, "more:"]
     for place_id, aliases in towns["more"].items():
         lines.append(f"  {place_id}: " + json.dumps(aliases, ensure_ascii=False))
@@ -225,7 +224,13 @@ def main() -> None:
         lines.append(f"{section}:")
         for entry in towns[section]:
             lines.append("  - " + json.dumps(entry, ensure_ascii=False))
-    Path(OUTPUT).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    """Writes the file and says what it holds."""
+    towns = build()
+    Path(OUTPUT).write_text(render(towns), encoding="utf-8")
     names = sum(len(e["aliases"]) for k in ("served", "elsewhere") for e in towns[k])
     print(
         f"{OUTPUT.relative_to(ROOT)}: {len(towns['served'])} served towns, "

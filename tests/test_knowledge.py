@@ -163,3 +163,25 @@ def test_a_city_wins_over_its_country() -> None:
     resolved = RESOLVER.resolve("I live in Belgium, in Ghent", "en")
     assert resolved is not None and resolved.id == "ghent"
     assert resolved.region == "flanders"
+
+
+def test_towns_file_is_what_its_script_makes() -> None:
+    """towns.yml is generated from GeoNames and places.yml: never edited by hand."""
+    from scripts.build_towns import OUTPUT, build, render
+
+    assert OUTPUT.read_text(encoding="utf-8") == render(build())
+
+
+def test_towns_are_understood_but_not_offered_to_staff() -> None:
+    from bot.staff import city_choices
+
+    knowledge = load_knowledge()
+    resolver = PlaceResolver(knowledge)
+    [mechelen] = resolver.find("k ben naar Mechelen verhuisd", "nl")
+    assert (mechelen.country, mechelen.region) == ("BE", "flanders")
+    [beveren] = resolver.find("ik woon in Beveren", "nl")
+    assert not beveren.listed and beveren.region == "flanders"
+    assert beveren.id not in dict(city_choices())
+    [lugano] = resolver.mentions("abito a Lugano", "it")
+    assert lugano.place.kind == "elsewhere"
+    assert resolver.mentions("ho cento euro e una villa al mare", "it") == []
