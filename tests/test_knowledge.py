@@ -179,9 +179,9 @@ def test_towns_are_understood_but_not_offered_to_staff() -> None:
     resolver = PlaceResolver(knowledge)
     [mechelen] = resolver.find("k ben naar Mechelen verhuisd", "nl")
     assert (mechelen.country, mechelen.region) == ("BE", "flanders")
-    [beveren] = resolver.find("ik woon in Beveren", "nl")
-    assert not beveren.listed and beveren.region == "flanders"
-    assert beveren.id not in dict(city_choices())
+    [aarschot] = resolver.find("ik woon in Aarschot", "nl")
+    assert not aarschot.listed and aarschot.region == "flanders"
+    assert aarschot.id not in dict(city_choices())
     [lugano] = resolver.mentions("abito a Lugano", "it")
     assert lugano.place.kind == "elsewhere"
     assert resolver.mentions("ho cento euro e una villa al mare", "it") == []
