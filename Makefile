@@ -64,6 +64,7 @@ eval: model
 
 bench: model browser
 	$(PY) scripts/bench_nlu.py
+	$(PY) scripts/bench_memory.py
 	$(PY) scripts/bench.py
 	$(PY) scripts/bench_widget.py
 	$(PY) scripts/bench_portal.py
