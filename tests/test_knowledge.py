@@ -97,7 +97,7 @@ def edit(path: Path, old: str, new: str) -> None:
             "places.yml",
             "    region: flanders\n",
             "    region: flandres\n",
-            "places.yml:34: unknown region 'flandres'",
+            "places.yml:36: unknown region 'flandres'",
         ),
     ],
 )
