@@ -174,9 +174,8 @@ def asked_question(tracker: Tracker) -> Question:
     if intent_topic == "repayment" and not text.startswith("/"):
         # "and how much is it a month?" after the start-up grant: no loan to estimate
         if last_topic in NOT_LOANS and not mentions_number(text, languages[0]):
-            intent_topic = None
-        else:
-            return Question(intent_topic)
+            return Question(last_topic, text=text)
+        return Question(intent_topic)
     if text.startswith("/"):
         return Question(intent_topic or last_topic)
     estimating = last_topic == "repayment" and mentions_number(text, languages[0])
@@ -199,6 +198,10 @@ def asked_question(tracker: Tracker) -> Question:
         )
     elif len(holding) == 1:
         subject = holding[0]
+    elif deciding == {"business_plan"} and _subject(intent_topic) in holding:
+        # A plan is the lender's condition and the coach's work: "who can help me
+        # write one?" (a training question) or "do they want one?" (a loan's).
+        subject = _subject(intent_topic)
     elif deciding and last_subject in holding:
         # "what papers do I need?" after a loan answer, "what are the fees for the
         # same?" after a recognition one: naming no subject, it continues the last

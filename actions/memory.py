@@ -110,13 +110,14 @@ def replaces(
     answer = (
         told.residence_said
         or answering
-        # "sorry my mistake, we shifted to Vantaa last month": the model did not
-        # understand the rest; the place is what the message tells.
-        or intent in ("inform_location", "nlu_fallback")
+        or intent == "inform_location"
         or len(text.split()) <= SHORT_MESSAGE_WORDS
     )
     if place.kind == "elsewhere":  # abroad is where people come from, unless said
         return answer
+    # "sorry my mistake, we shifted to Vantaa last month": the model did not
+    # understand the rest; one of our places is what the message tells.
+    answer = answer or intent == "nlu_fallback"
     if told.residence_weak:
         return known is None
     return known is None or answer

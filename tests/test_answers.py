@@ -440,3 +440,48 @@ async def test_privacy_answer_only_for_questions_about_data(
     assert ("utter_privacy" in said) == privacy
     if not privacy:
         assert any(m.get("text") for m in dispatcher.messages)
+
+
+@pytest.mark.usefixtures("knowledge_database")
+@pytest.mark.parametrize(
+    ("asked", "slots", "says", "not_says"),
+    [
+        # "how much a month?" after the start-up grant asks about the grant.
+        (
+            {"text": "and how much is it a month?", "intent": "estimate_repayment"},
+            {"city": "Tampere", "topic": "start_business"},
+            ["740"],
+            ["Finnvera"],
+        ),
+        # With an amount it is an estimate, whatever came before.
+        (
+            {
+                "text": "and if I borrow 8000 over 2 years, how much a month?",
+                "intent": "estimate_repayment",
+            },
+            {"city": "Ghent", "topic": "qualification_recognition"},
+            ["utter_repayment_estimate", "microStart"],
+            ["NARIC"],
+        ),
+        # Help with a business plan after a loan answer: the coaches.
+        (
+            {
+                "text": "who can help me write the business plan?",
+                "intent": "ask_business_training",
+            },
+            {"city": "Helsinki", "topic": "start_business"},
+            ["Uusyrityskeskukset"],
+            ["Finnvera"],
+        ),
+    ],
+)
+async def test_a_follow_up_answers_what_it_asks(
+    asked: dict, slots: dict, says: list[str], not_says: list[str]
+) -> None:
+    messages, _ = await answer(**asked, slots={"language": "en", **slots})
+    # A reply is a text, or a response with its arguments (the estimate's lender).
+    text = " ".join(
+        m.get("text") or " ".join(str(v) for v in m.values() if v) for m in messages
+    )
+    assert all(s in text for s in says), text
+    assert not any(s in text for s in not_says), text

@@ -155,6 +155,13 @@ def test_the_first_language_a_message_names(
             False,
             True,
         ),
+        (
+            "ho il diploma di geometra preso a Tirana, a chi mi rivolgo?",
+            "nlu_fallback",
+            "turin",
+            False,
+            False,
+        ),
     ],
 )
 def test_a_place_in_passing_does_not_replace_where_the_user_lives(
@@ -167,7 +174,7 @@ def test_a_place_in_passing_does_not_replace_where_the_user_lives(
 ) -> None:
     from actions.memory import replaces
 
-    language = "nl" if text.startswith(("Londen", "o wacht")) else "en"
+    language = {"L": "nl", "o": "nl", "h": "it"}.get(text[0], "en")
     told = read_message(text, [language], places, shipped_cues())
     place = places.places.get(known) if known else None
     assert replaces(told, place, intent, text, answering) == replaced
