@@ -13,9 +13,10 @@ without any download at run time:
 - elsewhere: cities of other countries, in Europe from 30,000 people, elsewhere
   from 150,000.
 
-Only names a user could type are kept: in Latin, Cyrillic or Arabic script, four
-letters or more, not an airport code, and not a word of our training data
-("Cento", "Mira" and "Bra" are Italian towns and words). Run it after changing
+Only names a user could type are kept: in Latin, Cyrillic or Arabic script, five
+letters or more, not an airport code, and not a word of our training data, a stop
+word or an everyday word of our languages by wordfreq's counts ("Cento", "Gente",
+"Namen", "Best" are towns' names and words). Run it after changing
 either; the output is committed and read like the other knowledge files.
 
     .venv/bin/python scripts/build_towns.py
@@ -26,11 +27,13 @@ from __future__ import annotations
 import json
 import math
 import re
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
 import spacy
 import yaml
+from wordfreq import zipf_frequency
 
 from bot.languages import SUPPORTED_LANGUAGES, normalise_text, without_accents
 from bot.settings import ROOT
@@ -103,6 +106,30 @@ def known_aliases() -> dict[str, str | None]:
     return names
 
 
+# How common a word may be, in any of our languages or German, Spanish, Portuguese
+# (wordfreq's Zipf scale: 3 is once per million words, "gente" is 5.9), before a
+# GeoNames name that is also that word is dropped: a town's other names above
+# COMMON_ALIAS ("Gente" for Ghent, "Namen" for Namur), its own name above COMMON_NAME
+# unless it is a big city ("Best", "Born" and "Goes" are Dutch towns; Lyon stays).
+FREQUENCY_LANGUAGES = (*SUPPORTED_LANGUAGES, "de", "es", "pt")
+COMMON_ALIAS = 3.5
+COMMON_NAME = 4.5
+BIG_CITY = 200_000
+
+
+@cache
+def _commonness(word: str) -> float:
+    return max(zipf_frequency(word, code) for code in FREQUENCY_LANGUAGES)
+
+
+def _everyday(name: str, own_name: bool, population: int) -> bool:
+    """Whether a name is an everyday word rather than only a place's name."""
+    limit = COMMON_NAME if own_name else COMMON_ALIAS
+    if own_name and population >= BIG_CITY:
+        return False
+    return _commonness(name.lower()) >= limit
+
+
 def _usable(name: str, blocked: set[str]) -> bool:
     if not _SCRIPT.match(name) or _OTHER_SCRIPT.search(name):
         return False
@@ -119,10 +146,11 @@ def _usable(name: str, blocked: set[str]) -> bool:
 
 def _aliases(city: dict, blocked: set[str]) -> list[str]:
     names = [city["name"], *city.get("alternatenames", [])]
+    population = int(city["population"])
     kept: dict[str, str] = {}
-    for name in names:
+    for position, name in enumerate(names):
         name = name.strip()
-        if _usable(name, blocked):
+        if _usable(name, blocked) and not _everyday(name, position == 0, population):
             kept.setdefault(_key(name), name)
     return sorted(kept.values(), key=lambda n: (n != city["name"], n))
 

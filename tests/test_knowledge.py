@@ -185,3 +185,19 @@ def test_towns_are_understood_but_not_offered_to_staff() -> None:
     [lugano] = resolver.mentions("abito a Lugano", "it")
     assert lugano.place.kind == "elsewhere"
     assert resolver.mentions("ho cento euro e una villa al mare", "it") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "place"),
+    [
+        ("zdravstvuyte, ya v Bryussele zhivu", "ru", "brussels"),
+        ("pryvit, my zhyvemo v Antverpeni", "uk", "antwerp"),
+        ("la gente dice che è facile", "it", None),  # Italian, not Гент
+        ("il mio amico Namen", "it", None),  # a GeoNames name of Namur, and a word
+    ],
+)
+def test_places_typed_on_a_latin_keyboard(
+    text: str, language: str, place: str | None
+) -> None:
+    found = PlaceResolver(load_knowledge()).find(text, language)
+    assert [p.id for p in found][:1] == ([place] if place else [])

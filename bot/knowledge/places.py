@@ -70,6 +70,34 @@ def _stems(word: str) -> list[str]:
     return [word]
 
 
+# Russian and Ukrainian as typed on a Latin keyboard ("ya v Bryussele zhivu").
+_TRANSLIT = {
+    **dict(zip("абвгдезийклмнопрстуфыэіїєґ", "abvgdeziyklmnoprstufyeiiyeg")),
+    "ж": "zh", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ю": "yu",
+    "я": "ya", "ё": "yo", "ь": "", "ъ": "", "'": "", "’": "",
+}  # fmt: skip
+# A transliterated name and its locatives this long cannot be a common word
+# ("gente" is Italian for people, "Genti" is not Гент).
+MIN_TRANSLITERATED = 6
+
+
+def _with_transliterations(aliases: tuple[str, ...]) -> list[str]:
+    """The aliases, and their Cyrillic ones in Latin letters, with the locatives.
+
+    "Брюссель" is also "Bryussel", "Bryussele" (в Брюсселе) and "Bryusseli".
+    """
+    extra = []
+    for alias in aliases:
+        word = alias.lower()
+        if not re.fullmatch(r"[\u0400-\u04ff]+", word):
+            continue
+        latin = "".join(_TRANSLIT.get(char, char) for char in word)
+        stem = latin.rstrip("aeiouy")
+        forms = {latin, stem + "e", stem + "i"} if len(stem) > 3 else {latin}
+        extra.extend(f for f in forms if len(f) >= MIN_TRANSLITERATED)
+    return [*aliases, *extra]
+
+
 def _deletions(word: str) -> set[str]:
     """The word with each one letter left out: two words one edit apart share one."""
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
@@ -168,7 +196,7 @@ class PlaceResolver:
         nlp = spacy.blank(language)
         index: dict[str, list[_Entry]] = {}
         for place in (*self.places.values(), *self.elsewhere.values()):
-            for alias in place.aliases:
+            for alias in _with_transliterations(place.aliases):
                 name = normalise_text(alias)
                 simple = name.isalpha()  # most names: one word, nothing to split
                 words = [name] if simple else [t.text for t in nlp.make_doc(name)]
