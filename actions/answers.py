@@ -60,6 +60,9 @@ NOT_LOANS = {
     "job_coaching",
     "family_support",
 }
+# Intents whose message may still ask a topic's question, ranked next.
+FALLBACK = "nlu_fallback"
+QUESTION_MAY_FOLLOW = ("inform_location", "greet", FALLBACK)
 # A place and a question in one message: the question's intent, ranked second.
 QUESTION_WITH_PLACE_WORDS = 6
 SECOND_INTENT_CONFIDENCE = 0.2
@@ -116,11 +119,17 @@ def message_topic(tracker: Tracker) -> str | None:
     """
     message = tracker.latest_message or {}
     intent = latest_intent(tracker)
-    if intent in TOPIC_OF_INTENT or intent not in ("inform_location", "greet"):
+    if intent in TOPIC_OF_INTENT or intent not in QUESTION_MAY_FOLLOW:
         return TOPIC_OF_INTENT.get(intent or "")
-    if len((message.get("text") or "").split()) < QUESTION_WITH_PLACE_WORDS:
+    # "I did not understand" may be two topics of a subject too close to call
+    # (start a business, a microloan), or a slangy question its topic ranks first.
+    short = len((message.get("text") or "").split()) < QUESTION_WITH_PLACE_WORDS
+    if short and intent != FALLBACK:
         return None
-    for ranked in message.get("intent_ranking") or []:
+    ranking = [
+        r for r in message.get("intent_ranking") or [] if r.get("name") != FALLBACK
+    ]
+    for ranked in ranking[:1] if intent == FALLBACK else ranking:
         topic = TOPIC_OF_INTENT.get(ranked.get("name") or "")
         if topic and (ranked.get("confidence") or 0) >= SECOND_INTENT_CONFIDENCE:
             return topic

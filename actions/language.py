@@ -18,7 +18,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.answers import ActionAnswerTopic, asked_place_last, asks_something
+from actions.answers import (
+    ActionAnswerTopic,
+    asked_place_last,
+    asks_something,
+    message_topic,
+)
 from actions.conversation import guessed_language, latest_intent, message_languages
 from actions.cues import fold, shipped_cues
 from actions.knowledge import place_resolver, user_place
@@ -92,6 +97,21 @@ def answers_without_language(tracker: Tracker) -> bool:
     return bool(tracker.active_loop_name) and (
         tracker.get_slot("requested_slot") in ANSWERS_WITHOUT_LANGUAGE
     )
+
+
+# Letters only one of two close languages has: a message with them is not the
+# other, however many of its words it borrows (surzhyk).
+OWN_LETTERS = {"uk": set("іїєґ"), "ru": set("ыэъё")}
+
+
+def mixes_in(text: str, current: str | None, guess: LanguageGuess | None) -> bool:
+    """Whether a Ukrainian message with Russian words was guessed as Russian.
+
+    Or the other way round: such a message keeps the conversation's language.
+    """
+    if guess is None or current not in OWN_LETTERS or guess.code not in OWN_LETTERS:
+        return False
+    return guess.code != current and bool(OWN_LETTERS[current] & set(text.lower()))
 
 
 def language_list() -> str:
@@ -199,6 +219,8 @@ class ValidateSlotMappings(ValidationAction):
         guess = None
         if not answers_without_language(tracker):
             guess = guess_without_places(tracker)
+            if mixes_in(text, tracker.get_slot("language"), guess):
+                guess = None  # "а бізнес план обязатєльно писать? я ж не вмію їх"
             greeted_in = greeting_language(text, shipped_cues())
             if greeted_in and not (guess and guess.reliable):  # "merhaba": too short
                 guess = LanguageGuess(code=greeted_in, confidence=1.0, reliable=False)
@@ -333,7 +355,10 @@ class ActionSmallTalk(Action):
         """Answers a place or a question; lists our languages for foreign text."""
         guess = guessed_language(tracker)
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        if guess is not None and guess.reliable and not guess.supported:
+        foreign = guess is not None and guess.reliable and not guess.supported
+        if foreign and tracker.get_slot("language") and message_topic(tracker):
+            foreign = False  # Arabizi or slang mid-conversation that asks a topic
+        if foreign:
             dispatcher.utter_message(
                 response="utter_unsupported_language", language_list=language_list()
             )

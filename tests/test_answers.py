@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.answers import GENERAL_ANSWER, ActionAnswerTopic
-from actions.language import ActionConfirmLanguage, ActionPrivacy
+from actions.language import ActionConfirmLanguage, ActionFallback, ActionPrivacy
 from bot import settings
 from bot.i18n import render
 from bot.knowledge.answers import UNCERTAIN, compose_answer, format_fact
@@ -485,3 +485,44 @@ async def test_a_follow_up_answers_what_it_asks(
     )
     assert all(s in text for s in says), text
     assert not any(s in text for s in not_says), text
+
+
+@pytest.mark.usefixtures("knowledge_database")
+async def test_a_fallback_between_two_topics_of_a_subject_is_answered() -> None:
+    tracker = make_tracker(
+        text="хочу шось своє открить, торти пекти. хто дає деньги на такоє?",
+        intent="nlu_fallback",
+        slots={"language": "uk", "city": "Tilburg"},
+    )
+    tracker.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.3},
+        {"name": "start_business", "confidence": 0.36},
+        {"name": "ask_microloan", "confidence": 0.33},
+    ]
+    dispatcher = CollectingDispatcher()
+    await ActionFallback().run(dispatcher, await after_slot_mappings(tracker), {})
+    assert "Qredits" in " ".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+async def test_surzhyk_keeps_the_conversation_in_ukrainian() -> None:
+    russian_guess = {"code": "ru", "confidence": 0.8, "reliable": True}
+    surzhyk = "а бізнес план обязатєльно писать? я ж не вмію їх"
+    assert (
+        await language_after(
+            text=surzhyk,
+            intent="ask_business_training",
+            language=russian_guess,
+            slots={"language": "uk"},
+        )
+        == "uk"
+    )
+    russian = "а бизнес план обязательно писать? я не умею"
+    assert (
+        await language_after(
+            text=russian,
+            intent="ask_business_training",
+            language=russian_guess,
+            slots={"language": "uk"},
+        )
+        == "ru"
+    )
