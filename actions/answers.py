@@ -49,6 +49,8 @@ GENERAL_ANSWER = {
     "job_coaching": "utter_job_coaching",
     "family_support": "utter_family_support",
 }
+# Topics whose help is free: "free advice" asks for it, not for the cost of a loan.
+FREE_HELP = ("start_business", "business_training")
 # Topics after which "how much a month?" asks about them, not for a loan estimate.
 NOT_LOANS = {
     "start_business",
@@ -180,17 +182,25 @@ def asked_question(tracker: Tracker) -> Question:
     intent_topic = message_topic(tracker)
     last_topic = tracker.get_slot("topic")
     languages = message_languages(tracker)
+    cues = shipped_cues()
     if intent_topic == "repayment" and not text.startswith("/"):
-        # "and how much is it a month?" after the start-up grant: no loan to estimate
-        if last_topic in NOT_LOANS and not mentions_number(text, languages[0]):
+        # "how much is the start-up grant a month?", or "and how much is it a
+        # month?" after it: no loan to estimate
+        estimating = last_topic == "repayment" or mentions_number(text, languages[0])
+        if estimating:
+            return Question(intent_topic)
+        if "grant_timing" in asked_details(text, languages, cues):
+            # "how much is the start-up grant a month?": the grant's answer
+            return Question("start_business", ("grant_timing",), text)
+        elif last_topic in NOT_LOANS:
             return Question(last_topic, text=text)
-        return Question(intent_topic)
+        else:
+            return Question(intent_topic)
     if text.startswith("/"):
         return Question(intent_topic or last_topic)
     estimating = last_topic == "repayment" and mentions_number(text, languages[0])
     if intent_topic is None and estimating:
         return Question("repayment")  # "and over 4 years?"
-    cues = shipped_cues()
     details = asked_details(text, languages, cues)
     named = named_subjects(text, languages, cues)
     if intent_topic is None and not details and not named:
@@ -207,7 +217,7 @@ def asked_question(tracker: Tracker) -> Question:
         )
     elif len(holding) == 1:
         subject = holding[0]
-    elif deciding == {"business_plan"} and _subject(intent_topic) in holding:
+    elif "business_plan" in deciding and _subject(intent_topic) in holding:
         # A plan is the lender's condition and the coach's work: "who can help me
         # write one?" (a training question) or "do they want one?" (a loan's).
         subject = _subject(intent_topic)
@@ -225,6 +235,13 @@ def asked_question(tracker: Tracker) -> Question:
         details.append("refugees")  # a refugee asking the cost: is it free for them?
     held = DETAIL_TOPIC.get(subject or "", {})
     details = [d for d in details if d in held]
+    if (
+        "cost" in details
+        and set(details) <= {"cost", "who"}
+        and intent_topic in FREE_HELP
+    ):
+        # "who can give me free advice on how to start?": not a loan's cost
+        return Question(intent_topic, (), text)
     if details:
         topic = held[details[0]]
     elif _subject(intent_topic) == subject:

@@ -61,9 +61,12 @@ def explicit_language(tracker: Tracker) -> str | None:
     ) or named_language(message.get("text") or "")
     if not chosen:
         return None
-    if requests_language(tracker, chosen) or not asks_something(tracker):
+    if requests_language(tracker, chosen):
         return chosen
-    return None
+    guess = guessed_language(tracker)
+    if guess is not None and guess.reliable and guess.code != chosen:
+        return None  # a sentence in one language that names another, no request
+    return None if asks_something(tracker) else chosen
 
 
 def requests_language(tracker: Tracker, chosen: str) -> bool:
@@ -262,12 +265,14 @@ class ActionConfirmLanguage(Action):
         asks = asks_something(tracker) or said_place(tracker)
         if chosen:
             dispatcher.utter_message(response="utter_language_changed")
-        elif not asks or names_unsupported_language(tracker):
+        elif names_unsupported_language(tracker) or not (
+            asks or tracker.get_slot("topic")
+        ):
             dispatcher.utter_message(
                 response="utter_unsupported_language", language_list=language_list()
             )
             return []
-        if asks:
+        if asks or not chosen:  # "and the decision, in which language is it?"
             return await ActionAnswerTopic().run(dispatcher, tracker, domain)
         return []
 

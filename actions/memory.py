@@ -20,6 +20,8 @@ from bot.languages import normalise_text
 
 # How much of the text before a place name its cue may take ("originally from").
 _CUE_WINDOW = 48
+# The first word of an alias this short is a preposition ("à Lille", "te Vorst").
+MAX_PREPOSITION = 3
 # A message this short that names a place is an answer about where one lives.
 SHORT_MESSAGE_WORDS = 6
 
@@ -53,6 +55,9 @@ def _role(text: str, mention: Mention, cues: list[Cues]) -> str:
     before = text[max(0, mention.start - _CUE_WINDOW) : mention.start]
     if re.match("[وف]?[بل]", name) and re.search("[\u0600-\u06ff]", name):
         before += name[: name.index(name.lstrip("وف")[0]) + 1] + " "  # بـ، لـ: "in"
+    words = name.split()
+    if len(words) > 1 and len(words[0].strip("'’")) <= MAX_PREPOSITION:
+        before += words[0] + " "  # an alias that begins with "à", "in", "te"
     before = fold(before)
     after = fold(text[mention.end : mention.end + _CUE_WINDOW])
     now_ending = any(name.endswith(e) for c in cues for e in c.now_endings)

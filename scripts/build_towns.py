@@ -57,7 +57,7 @@ EVERYDAY_WORDS = set(
     fondi cento vasto massa monte marino nokia lieto kotka sala salo stein soest
     hamme lede zele asse peer geel lier born best goes mill mons niel ham bree
     borgo villa ponte porto campo castello santa santo marina riva costa terra
-    paese citta piana valle gubbio baia casa vitoria union victoria""".split()
+    paese citta piana valle gubbio baia casa vitoria union victoria lille""".split()
 )
 # Countries whose cities count as Europe's (smaller ones are named there).
 EUROPE = set(

@@ -453,6 +453,25 @@ async def test_privacy_answer_only_for_questions_about_data(
             ["740"],
             ["Finnvera"],
         ),
+        (
+            {
+                "text": "how much is the start-up grant a month?",
+                "intent": "estimate_repayment",
+            },
+            {"city": "Turku", "topic": "microloan"},
+            ["740"],
+            ["Finnvera does not publish"],
+        ),
+        # Free advice to start is not a question about a loan's cost.
+        (
+            {
+                "text": "who can give me free advice on how to start my salon?",
+                "intent": "start_business",
+            },
+            {"city": "Helsinki"},
+            ["Uusyrityskeskukset"],
+            ["Finnvera"],
+        ),
         # With an amount it is an estimate, whatever came before.
         (
             {
