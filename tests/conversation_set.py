@@ -39,6 +39,7 @@ _NUMBER = re.compile(
 )
 _EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬", "01234567890123456789.,")
 _URL = re.compile(r"https?://\S+")
+_NAME_IN_BRACKETS = re.compile(r"\([^()]{1,60}\)")
 
 Say = Callable[[str, str, dict[str, Any] | None], list[str]]
 
@@ -135,7 +136,9 @@ def written_in(replies: list[str]) -> str | None:
         line for reply in replies for line in reply.splitlines() if "://" not in line
     ]
     text = _URL.sub(" ", " ".join(prose) or " ".join(replies))
-    return guess_language(text).code
+    # Official names in their own language are explained in brackets: "the
+    # Enterprise Agencies (Uusyrityskeskukset)" is English.
+    return guess_language(_NAME_IN_BRACKETS.sub(" ", text)).code
 
 
 @cache
