@@ -49,6 +49,8 @@ GENERAL_ANSWER = {
     "job_coaching": "utter_job_coaching",
     "family_support": "utter_family_support",
 }
+# An intent this sure is the question, when the details asked belong elsewhere.
+CONFIDENT_INTENT = 0.5
 # Topics whose help is free: "free advice" asks for it, not for the cost of a loan.
 FREE_HELP = ("start_business", "business_training")
 # Topics after which "how much a month?" asks about them, not for a loan estimate.
@@ -211,6 +213,20 @@ def asked_question(tracker: Tracker) -> Question:
     deciding = set(details) - {"professions"}
     holding = [s for s, topics in DETAIL_TOPIC.items() if deciding & set(topics)]
     last_subject = _subject(last_topic)
+    if intent_topic == "job_coaching" and "professions" in details:
+        # "I'm a nurse: what do I need to work as one here?" A regulated profession
+        # needs its recognition (Valvira, the licence) before any job coaching.
+        return Question("qualification_recognition", ("professions",), text)
+    confident = (message.get("intent") or {}).get("confidence") or 0
+    if (
+        intent_topic is not None
+        and not named
+        and _subject(intent_topic) not in holding
+        and confident >= CONFIDENT_INTENT
+    ):
+        # "can we get help with the children's school too?" ("can we get" reads
+        # as who a loan is for): the details belong to no subject of the question
+        return Question(intent_topic, (), text)
     if named:
         subject = (
             _subject(intent_topic) if _subject(intent_topic) in named else named[0]

@@ -545,3 +545,39 @@ async def test_surzhyk_keeps_the_conversation_in_ukrainian() -> None:
         )
         == "ru"
     )
+
+
+@pytest.mark.usefixtures("knowledge_database")
+@pytest.mark.parametrize(
+    ("asked", "slots", "says", "not_says"),
+    [
+        # A nurse asking how to work as one hears about the licence first.
+        (
+            {
+                "text": "I'm a nurse, what do I need to work as a nurse here?",
+                "intent": "ask_job_coaching",
+            },
+            {"city": "Tampere"},
+            ["Valvira"],
+            [],
+        ),
+        # Details that belong to no subject of the question do not move it
+        # ("can we get" reads as who a loan is for).
+        (
+            {
+                "text": "we moved to Vantaa. can we get help with the kids' school?",
+                "intent": "ask_family_support",
+            },
+            {"city": "Helsinki", "topic": "start_business"},
+            ["Vantaa"],
+            ["Finnvera"],
+        ),
+    ],
+)
+async def test_the_intent_decides_when_the_details_belong_elsewhere(
+    asked: dict, slots: dict, says: list[str], not_says: list[str]
+) -> None:
+    messages, _ = await answer(**asked, slots={"language": "en", **slots})
+    text = " ".join(m.get("text") or "" for m in messages)
+    assert all(s in text for s in says), text
+    assert not any(s in text for s in not_says), text
