@@ -213,7 +213,8 @@ def asked_question(tracker: Tracker) -> Question:
     deciding = set(details) - {"professions"}
     holding = [s for s, topics in DETAIL_TOPIC.items() if deciding & set(topics)]
     last_subject = _subject(last_topic)
-    if intent_topic == "job_coaching" and "professions" in details:
+    working = intent_topic == "job_coaching" or "job" in named
+    if working and "professions" in details:
         # "I'm a nurse: what do I need to work as one here?" A regulated profession
         # needs its recognition (Valvira, the licence) before any job coaching.
         return Question("qualification_recognition", ("professions",), text)
