@@ -67,6 +67,8 @@ NOT_LOANS = {
 # Intents whose message may still ask a topic's question, ranked next.
 FALLBACK = "nlu_fallback"
 QUESTION_MAY_FOLLOW = ("inform_location", "greet", FALLBACK)
+# A message the model did not understand, this short, continues the last topic.
+ELLIPTIC_FALLBACK_WORDS = 8
 # A place and a question in one message: the question's intent, ranked second.
 QUESTION_WITH_PLACE_WORDS = 6
 SECOND_INTENT_CONFIDENCE = 0.2
@@ -136,6 +138,19 @@ def message_topic(tracker: Tracker) -> str | None:
     for ranked in ranking[:1] if intent == FALLBACK else ranking:
         topic = TOPIC_OF_INTENT.get(ranked.get("name") or "")
         if topic and (ranked.get("confidence") or 0) >= SECOND_INTENT_CONFIDENCE:
+            last = tracker.get_slot("topic")
+            words = len((message.get("text") or "").split())
+            if (
+                intent == FALLBACK
+                and last in SUBJECT_OF_TOPIC
+                and last != "repayment"
+                and words <= ELLIPTIC_FALLBACK_WORDS
+                and _subject(topic) != _subject(last)
+            ):
+                # "and if the business is older than a year, does it go down?"
+                # after the interest: a short question the model cannot place
+                # continues the conversation's topic rather than a weak guess
+                return last
             return topic
     # "I live in Amsterdam ... now I'd like to open a real salon!"
     text = message.get("text") or ""

@@ -581,3 +581,20 @@ async def test_the_intent_decides_when_the_details_belong_elsewhere(
     text = " ".join(m.get("text") or "" for m in messages)
     assert all(s in text for s in says), text
     assert not any(s in text for s in not_says), text
+
+
+@pytest.mark.usefixtures("knowledge_database")
+async def test_a_short_question_not_understood_continues_the_topic() -> None:
+    tracker = make_tracker(
+        text="وإذا صار عمر المشروع أكتر من سنة، بتنزل؟",
+        intent="nlu_fallback",
+        slots={"language": "ar", "city": "Ghent", "topic": "loan_terms"},
+    )
+    tracker.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.3},
+        {"name": "ask_business_training", "confidence": 0.23},
+    ]
+    dispatcher = CollectingDispatcher()
+    await ActionFallback().run(dispatcher, await after_slot_mappings(tracker), {})
+    text = " ".join(m.get("text") or "" for m in dispatcher.messages)
+    assert "microStart" in text and "11.13" in text, text
