@@ -25,10 +25,9 @@ from bot.languages import SUPPORTED_LANGUAGES, guess_language, without_accents
 from bot.nlg import domain_responses
 
 SET_DIR = Path(__file__).parent / "conversations"
-# The share of a language's conversations that must pass in `make test`. The aim is
-# 0.95 and the bar 0.90; this floor, under today's figures (README), catches
-# regressions until the aim is met.
-FLOOR = 0.75
+# The share of a language's conversations that must pass in `make test`: the
+# issue's bar. The aim is 0.95 in every language (README has today's figures).
+FLOOR = 0.90
 # The replies a `says` expectation names, by the responses that say it.
 SAYS = {
     "no_partner_there": ("utter_no_partner_there",),
