@@ -156,6 +156,13 @@ def test_the_first_language_a_message_names(
             True,
         ),
         (
+            "sorry, I meant Turin, Italy! my sister is the one in Vantaa lol",
+            "x",
+            "vantaa",
+            False,
+            True,
+        ),
+        (
             "ho il diploma di geometra preso a Tirana, a chi mi rivolgo?",
             "nlu_fallback",
             "turin",
