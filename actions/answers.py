@@ -32,6 +32,7 @@ from bot.i18n import N_, render
 from bot.knowledge.answers import compose_answer
 from bot.knowledge.loading import COMPUTED_TOPICS, DETAIL_TOPIC, SUBJECT_OF_TOPIC
 from bot.knowledge.storage import OrganisationRow, route_to_partners
+from bot.languages import count_letters, language_part
 from bot.records import engine_for, record_routes
 
 # The answer when the place is unknown or has no partner: what holds everywhere.
@@ -67,6 +68,8 @@ NOT_LOANS = {
 # Intents whose message may still ask a topic's question, ranked next.
 FALLBACK = "nlu_fallback"
 QUESTION_MAY_FOLLOW = ("inform_location", "greet", FALLBACK)
+# Fewer letters than this, besides addresses and numbers, ask nothing.
+MIN_QUESTION_LETTERS = 4
 # A message the model did not understand, this short, continues the last topic.
 ELLIPTIC_FALLBACK_WORDS = 8
 # A place and a question in one message: the question's intent, ranked second.
@@ -129,9 +132,12 @@ def message_topic(tracker: Tracker) -> str | None:
         return TOPIC_OF_INTENT.get(intent or "")
     # "I did not understand" may be two topics of a subject too close to call
     # (start a business, a microloan), or a slangy question its topic ranks first.
-    short = len((message.get("text") or "").split()) < QUESTION_WITH_PLACE_WORDS
+    text = message.get("text") or ""
+    short = len(text.split()) < QUESTION_WITH_PLACE_WORDS
     if short and intent != FALLBACK:
         return None
+    if count_letters(language_part(text)) < MIN_QUESTION_LETTERS:
+        return None  # an e-mail address, a number: no question to guess
     ranking = [
         r for r in message.get("intent_ranking") or [] if r.get("name") != FALLBACK
     ]
@@ -153,7 +159,6 @@ def message_topic(tracker: Tracker) -> str | None:
                 return last
             return topic
     # "I live in Amsterdam ... now I'd like to open a real salon!"
-    text = message.get("text") or ""
     if business_stage(text, message_languages(tracker), shipped_cues()) == "idea":
         return "start_business"
     return None

@@ -331,6 +331,11 @@ def said_place(tracker: Tracker) -> bool:
     return False
 
 
+def talked_before(tracker: Tracker) -> bool:
+    """Whether the user wrote before their latest message in this conversation."""
+    return sum(event.get("event") == "user" for event in tracker.events) > 1
+
+
 # The reply to small talk that neither names a place nor asks anything.
 SMALL_TALK_RESPONSES = {
     "greet": "utter_greet",
@@ -361,7 +366,7 @@ class ActionSmallTalk(Action):
         guess = guessed_language(tracker)
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         foreign = guess is not None and guess.reliable and not guess.supported
-        if foreign and tracker.get_slot("language") and message_topic(tracker):
+        if foreign and talked_before(tracker) and message_topic(tracker):
             foreign = False  # Arabizi or slang mid-conversation that asks a topic
         if foreign:
             dispatcher.utter_message(
