@@ -124,7 +124,9 @@ def message_topic(tracker: Tracker) -> str | None:
 
     "I live in Ghent. I'm looking for money to start my shop" may come out as
     ``inform_location`` or ``greet``, with the question second: a topic intent
-    ranked next with some confidence is the question.
+    ranked next with some confidence is the question. A message the model did not
+    understand is its first-ranked topic, or, short and guessed as another subject,
+    the conversation's topic.
     """
     message = tracker.latest_message or {}
     intent = latest_intent(tracker)
@@ -145,12 +147,11 @@ def message_topic(tracker: Tracker) -> str | None:
         topic = TOPIC_OF_INTENT.get(ranked.get("name") or "")
         if topic and (ranked.get("confidence") or 0) >= SECOND_INTENT_CONFIDENCE:
             last = tracker.get_slot("topic")
-            words = len((message.get("text") or "").split())
             if (
                 intent == FALLBACK
                 and last in SUBJECT_OF_TOPIC
                 and last != "repayment"
-                and words <= ELLIPTIC_FALLBACK_WORDS
+                and len(text.split()) <= ELLIPTIC_FALLBACK_WORDS
                 and _subject(topic) != _subject(last)
             ):
                 # "and if the business is older than a year, does it go down?"
@@ -214,10 +215,9 @@ def asked_question(tracker: Tracker) -> Question:
         if "grant_timing" in asked_details(text, languages, cues):
             # "how much is the start-up grant a month?": the grant's answer
             return Question("start_business", ("grant_timing",), text)
-        elif last_topic in NOT_LOANS:
+        if last_topic in NOT_LOANS:
             return Question(last_topic, text=text)
-        else:
-            return Question(intent_topic)
+        return Question(intent_topic)
     if text.startswith("/"):
         return Question(intent_topic or last_topic)
     estimating = last_topic == "repayment" and mentions_number(text, languages[0])
