@@ -473,8 +473,8 @@ def _packet_problem(sio: AsyncServer, eio_sid: str, data: Any) -> str | None:
         return "binary data that no packet announced"
     try:
         packet = sio.packet_class(encoded_packet=data)
-    except (ValueError, TypeError, IndexError, KeyError) as error:
-        return one_line(error)
+    except (ValueError, TypeError, IndexError, KeyError, RecursionError) as error:
+        return one_line(error)  # RecursionError: "[[[[..." nested past Python's limit
     kind = packet.packet_type
     if kind not in {
         socketio_packet.CONNECT,

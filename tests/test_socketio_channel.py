@@ -191,3 +191,14 @@ def test_a_closed_websockets_unread_frames_are_a_warning(
     assert DroppedWebsocketFramesInOneLine().filter(record)
     assert record.levelno == (logging.WARNING if dropped else logging.ERROR)
     assert ("\n" not in record.getMessage()) is bool(dropped)
+
+
+def test_a_packet_nested_past_pythons_limit_is_refused_not_raised() -> None:
+    from socketio import AsyncServer
+
+    from bot.channels import _packet_problem
+
+    problem = _packet_problem(
+        AsyncServer(async_mode="asgi"), "sid", "2" + "[" * 100_000
+    )
+    assert problem is not None and "recursion" in problem.lower()
