@@ -96,6 +96,19 @@ async def answer(**tracker: Any) -> tuple[list[dict[str, Any]], list[dict]]:
     return dispatcher.messages, events
 
 
+async def assert_answer(
+    asked: dict, slots: dict, says: list[str], not_says: list[str]
+) -> None:
+    """The replies to ``asked`` (in English) hold ``says`` and none of ``not_says``."""
+    messages, _ = await answer(**asked, slots={"language": "en", **slots})
+    # A reply is a text, or a response with its arguments (the estimate's lender).
+    text = " ".join(
+        m.get("text") or " ".join(str(v) for v in m.values() if v) for m in messages
+    )
+    assert all(s in text for s in says), text
+    assert not any(s in text for s in not_says), text
+
+
 def slot_events(events: list[dict]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
@@ -323,10 +336,7 @@ async def test_an_answer_records_which_partners_the_conversation_was_routed_to()
 async def test_the_question_asked_is_answered_for_the_place(
     asked: dict, slots: dict, says: list[str], not_says: list[str]
 ) -> None:
-    messages, _ = await answer(**asked, slots={"language": "en", **slots})
-    text = " ".join(m.get("text") or "" for m in messages)
-    assert all(s in text for s in says), text
-    assert not any(s in text for s in not_says), text
+    await assert_answer(asked, slots, says, not_says)
 
 
 @pytest.mark.usefixtures("knowledge_database")
@@ -497,13 +507,7 @@ async def test_privacy_answer_only_for_questions_about_data(
 async def test_a_follow_up_answers_what_it_asks(
     asked: dict, slots: dict, says: list[str], not_says: list[str]
 ) -> None:
-    messages, _ = await answer(**asked, slots={"language": "en", **slots})
-    # A reply is a text, or a response with its arguments (the estimate's lender).
-    text = " ".join(
-        m.get("text") or " ".join(str(v) for v in m.values() if v) for m in messages
-    )
-    assert all(s in text for s in says), text
-    assert not any(s in text for s in not_says), text
+    await assert_answer(asked, slots, says, not_says)
 
 
 @pytest.mark.usefixtures("knowledge_database")
@@ -577,10 +581,7 @@ async def test_surzhyk_keeps_the_conversation_in_ukrainian() -> None:
 async def test_the_intent_decides_when_the_details_belong_elsewhere(
     asked: dict, slots: dict, says: list[str], not_says: list[str]
 ) -> None:
-    messages, _ = await answer(**asked, slots={"language": "en", **slots})
-    text = " ".join(m.get("text") or "" for m in messages)
-    assert all(s in text for s in says), text
-    assert not any(s in text for s in not_says), text
+    await assert_answer(asked, slots, says, not_says)
 
 
 @pytest.mark.usefixtures("knowledge_database")
