@@ -26,45 +26,27 @@ from actions.memory import asked_details, business_stage, continues, named_subje
 from actions.parsing import mentions_number
 from actions.referral import ActionOfferReferral
 from actions.repayment import ActionEstimateRepayment
-from actions.topics import TOPIC_OF_INTENT
 from bot import settings
+from bot.db.tables import engine_for, record_routes
 from bot.i18n import N_, render
 from bot.knowledge.answers import compose_answer
-from bot.knowledge.loading import COMPUTED_TOPICS, DETAIL_TOPIC, SUBJECT_OF_TOPIC
+from bot.knowledge.loading import COMPUTED_TOPICS, DETAIL_TOPIC
 from bot.knowledge.storage import OrganisationRow, route_to_partners
-from bot.languages import count_letters, language_part
-from bot.records import engine_for, record_routes
+from bot.nlu.detection import count_letters, language_part
+from bot.topics import (
+    BROADER_TOPIC,
+    GENERAL_ANSWER,
+    SUBJECT_OF_TOPIC,
+    TOPIC_OF_INTENT,
+    TOPICS,
+)
 
-# The answer when the place is unknown or has no partner: what holds everywhere.
-GENERAL_ANSWER = {
-    "start_business": "utter_start_business",
-    "microloan": "utter_microloan",
-    "loan_eligibility": "utter_loan_eligibility",
-    "loan_documents": "utter_loan_documents",
-    "loan_terms": "utter_loan_terms",
-    "business_training": "utter_business_training",
-    "qualification_recognition": "utter_qualification_recognition",
-    "recognition_cost": "utter_recognition_cost",
-    "recognition_documents": "utter_recognition_documents",
-    "recognition_duration": "utter_recognition_duration",
-    "job_coaching": "utter_job_coaching",
-    "family_support": "utter_family_support",
-}
 # An intent this sure is the question, when the details asked belong elsewhere.
 CONFIDENT_INTENT = 0.5
 # Topics whose help is free: "free advice" asks for it, not for the cost of a loan.
-FREE_HELP = ("start_business", "business_training")
+FREE_HELP = tuple(topic.name for topic in TOPICS if topic.free_help)
 # Topics after which "how much a month?" asks about them, not for a loan estimate.
-NOT_LOANS = {
-    "start_business",
-    "business_training",
-    "qualification_recognition",
-    "recognition_cost",
-    "recognition_documents",
-    "recognition_duration",
-    "job_coaching",
-    "family_support",
-}
+NOT_LOANS = {topic.name for topic in TOPICS if not topic.loan}
 # Intents whose message may still ask a topic's question, ranked next.
 FALLBACK = "nlu_fallback"
 QUESTION_MAY_FOLLOW = ("inform_location", "greet", FALLBACK)
@@ -78,16 +60,6 @@ SECOND_INTENT_CONFIDENCE = 0.2
 # The replies that ask where the user lives (never twice in a row).
 PLACE_QUESTIONS = ("utter_ask_place", "utter_repayment_needs_place")
 OFFER_CONTACT = N_("Ask {partner} to contact me")
-# A detail nobody answers at a place falls back to who handles the whole subject
-# (for loans: the lenders, who publish terms; not the grant or the advisors).
-BROADER_TOPIC = {
-    "loan_eligibility": "loan_terms",
-    "loan_documents": "loan_terms",
-    "loan_terms": "microloan",
-    "recognition_cost": "qualification_recognition",
-    "recognition_documents": "qualification_recognition",
-    "recognition_duration": "qualification_recognition",
-}
 
 
 def contact_offer(organisation: OrganisationRow, language: str) -> list[dict]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
-from bot.languages import DEFAULT_LANGUAGE, LanguageGuess
+from bot.languages import DEFAULT_LANGUAGE
+from bot.nlu.detection import LanguageGuess
 
 
 def latest_intent(tracker: Tracker) -> str | None:

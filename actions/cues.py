@@ -13,14 +13,11 @@ from pathlib import Path
 
 import yaml
 
-from bot.knowledge.loading import DETAILS, SUBJECT_OF_TOPIC
-from bot.languages import (
-    ARABIC_VARIANTS,
-    SUPPORTED_LANGUAGES,
-    normalise_text,
-    without_accents,
-)
+from bot.knowledge.loading import DETAILS
+from bot.languages import SUPPORTED_LANGUAGES
+from bot.nlu.text import ARABIC_VARIANTS, normalise_text, without_accents
 from bot.settings import ROOT
+from bot.topics import SUBJECT_OF_TOPIC
 
 CUES_DIR = ROOT / "data" / "cues"
 STATUSES = ("refugee", "temporary_protection", "asylum_seeker")

@@ -22,25 +22,24 @@ from actions.conversation import latest_intent, reply_language
 from actions.knowledge import knowledge_base, user_place
 from actions.parsing import parse_amount, parse_duration_months
 from actions.repayment import STAGE_RATES, lenders_at, lowest_fact, source_arguments
-from actions.topics import TOPIC_OF_INTENT
 from bot import settings
+from bot.db.tables import engine_for, record_routes
 from bot.i18n import translate
 from bot.knowledge.answers import compose_answer
 from bot.knowledge.storage import FactRow, OrganisationRow, route_to_partners
-from bot.records import engine_for, record_routes
+from bot.topics import QUESTION_INTENTS, TOPIC_OF_INTENT
 
 UNKNOWN = "unknown"
 STAGES = ("idea", "young", "established")
 MONTHS_ESTABLISHED = 12
 # Messages that leave the check: the user asked something else.
-LEAVING_INTENTS = set(TOPIC_OF_INTENT) | {
+LEAVING_INTENTS = QUESTION_INTENTS | {
     "goodbye",
     "help",
     "out_of_scope",
     "request_human",
     "privacy_question",
     "delete_my_data",
-    "ask_bank_account",
 }
 
 

@@ -30,18 +30,16 @@ from actions.knowledge import place_resolver, user_place
 from actions.memory import Told, greeting_language, read_message, replaces
 from bot.knowledge.loading import Place
 from bot.knowledge.places import Mention
-from bot.languages import (
+from bot.languages import NATIVE_NAMES, SUPPORTED_LANGUAGES, normalise_language
+from bot.nlu.detection import (
     MIN_LETTERS_FOR_DETECTION,
-    NATIVE_NAMES,
-    SUPPORTED_LANGUAGES,
     LanguageGuess,
     conversation_language,
     count_letters,
     mentioned_language,
     named_language,
-    normalise_language,
-    normalise_text,
 )
+from bot.nlu.text import normalise_text
 
 
 def explicit_language(tracker: Tracker) -> str | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from actions.cues import Cues, fold, greeting_key
 from bot.knowledge.loading import DETAILS, Place
 from bot.knowledge.places import Mention, PlaceResolver
-from bot.languages import normalise_text
+from bot.nlu.text import normalise_text
 
 # How much of the text before a place name its cue may take ("originally from").
 _CUE_WINDOW = 48

@@ -1,11 +1,11 @@
 """The user's right to erase: their referrals now, their conversation for good.
 
 Rasa saves the turn's events after the action returns, so the conversation itself is
-erased by our tracker store (``bot.tracker_store``) when Rasa saves this turn, however
-late, or else by the web app's erasure worker (``bot.privacy``). The erasure is kept
-(``ErasedConversation``: the conversation id and the time of the user's "yes", nothing
-personal) for the retention period, so that no later save brings it back; what the
-user writes afterwards is a new conversation.
+erased by our tracker store (``bot.db.tracker_store``) when Rasa saves this turn,
+however late, or else by the web app's erasure worker (``bot.db.erasure``). The
+erasure is kept (``ErasedConversation``: the conversation id and the time of the
+user's "yes", nothing personal) for the retention period, so that no later save
+brings it back; what the user writes afterwards is a new conversation.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from bot import settings
-from bot.records import engine_for, forget_conversation, record_erasure
+from bot.db.tables import engine_for, forget_conversation, record_erasure
 
 
 def asked_at(tracker: Tracker) -> float:

@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 
 from actions.conversation import latest_intent, reply_language
 from actions.knowledge import knowledge_base, named_a_place, user_place
-from actions.topics import TOPIC_OF_INTENT
 from bot import settings
+from bot.db.tables import Referral, engine_for, record_routes
 from bot.i18n import N_, render
 from bot.knowledge.loading import Place
 from bot.knowledge.storage import OrganisationRow, ServiceRow, route_to_partners
 from bot.languages import NATIVE_NAMES, normalise_language
-from bot.records import Referral, engine_for, record_routes
+from bot.topics import GENERAL_REFERRAL, QUESTION_INTENTS
 
 FORM_SLOTS = (
     "referral_consent",
@@ -37,7 +37,7 @@ FORM_SLOTS = (
     "referral_language",
     "referral_time",
 )
-STOP_INTENTS = set(TOPIC_OF_INTENT) | {
+STOP_INTENTS = QUESTION_INTENTS | {
     "goodbye",
     "deny",
     "out_of_scope",
@@ -341,7 +341,7 @@ class ActionSubmitReferral(Action):
         referral = Referral(
             conversation_id=tracker.sender_id,
             organisation_id=tracker.get_slot("referral_partner"),
-            topic=tracker.get_slot("topic") or "general",  # what the user asked about
+            topic=tracker.get_slot("topic") or GENERAL_REFERRAL,  # what was asked
             place_id=tracker.get_slot("referral_place"),
             name=tracker.get_slot("referral_name"),
             contact_kind=kind,

@@ -14,8 +14,8 @@ from actions.conversation import reply_language
 from actions.knowledge import knowledge_base, named_a_place, user_place
 from actions.parsing import parse_amount, parse_duration_months, without_durations
 from bot import settings
+from bot.db.tables import engine_for, record_routes
 from bot.knowledge.storage import FactRow, OrganisationRow, route_to_partners
-from bot.records import engine_for, record_routes
 
 MAX_MONTHS = 360
 # The eligibility check's business stages, and the rate key a lender publishes for each.

@@ -11,7 +11,6 @@ import string
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 from typing import IO, Any
 
 import yaml
@@ -19,9 +18,10 @@ from babel import Locale
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
+from bot import settings
 from bot.languages import DEFAULT_LANGUAGE, RIGHT_TO_LEFT
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = settings.ROOT / "locales"
 CATALOG_DOMAIN = "messages"
 CURRENCY = "EUR"
 
@@ -38,6 +38,11 @@ _LATIN_RUN = re.compile(
 
 def N_(message_id: str) -> str:  # noqa: N802 (gettext's conventional marker)
     """Marks a message id for extraction; it is translated later, by ``render``."""
+    return message_id
+
+
+def S_(message_id: str) -> str:  # noqa: N802 (a gettext marker, like N_)
+    """Marks a staff page text for the ``portal`` catalogs; translated on render."""
     return message_id
 
 

@@ -25,9 +25,9 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bot import settings
-from bot.conversations import prepare_events
-from bot.model import ensure_model
-from bot.records import engine_for, migrate
+from bot.db.tables import engine_for, migrate
+from bot.nlu.model import ensure_model
+from bot.staff.queries import prepare_events
 
 STARTUP_TIMEOUT_SECONDS = 300
 # Rasa refuses larger request bodies (its API's model upload is the largest need).
@@ -89,7 +89,7 @@ def services(model: str) -> list[Service]:
             [
                 python,
                 "-m",
-                "bot.server",
+                "bot.web.app",
                 "--host",
                 host,
                 "--port",

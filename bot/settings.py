@@ -29,7 +29,8 @@ RASA_API_TOKEN = os.environ.get("RASA_API_TOKEN", "")
 # Where browsers reach Rasa's socket.io channel (empty: the widget's host, RASA_PORT).
 PUBLIC_SOCKET_URL = os.environ.get("PUBLIC_SOCKET_URL", "")
 
-# How long conversations and referrals are kept (python -m bot.privacy deletes older).
+# How long conversations and referrals are kept (python -m bot.db.erasure deletes
+# older).
 RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "180"))
 
 # How long a front-desk handoff link works.

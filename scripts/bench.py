@@ -54,7 +54,7 @@ def children(pid: int) -> list[int]:
 
 def command_name(pid: int) -> str:
     args = Path(f"/proc/{pid}/cmdline").read_text().split("\0")
-    for marker, name in (("bot.server", "web app"), ("rasa_sdk", "action server")):
+    for marker, name in (("bot.web.app", "web app"), ("rasa_sdk", "action server")):
         if marker in args:
             return name
     return "Rasa" if "rasa" in args else " ".join(args[:3])

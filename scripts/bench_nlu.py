@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.model import MODELS_DIR, data_hash, ensure_model
-from bot.nlu_check import HELDOUT_DIR, load_language, plain_text
+from bot.nlu.check import HELDOUT_DIR, load_language, plain_text
+from bot.nlu.model import MODELS_DIR, data_hash, ensure_model
 from bot.settings import ROOT
 
 

@@ -9,7 +9,7 @@ answer, started over the last 180 days (the retention period). Then prints:
 1. the time of each portal query in process, without and with the portal's indexes
    (what the indexes are worth);
 2. the median and 95th percentile response time of the list and insight pages over
-   HTTP, from the real web app (``python -m bot.server``), for a Qredits reviewer and
+   HTTP, from the real web app (``python -m bot.web.app``), for a Qredits reviewer and
    the administrator.
 Figures, not pass/fail.
 """
@@ -37,9 +37,11 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from sqlalchemy.orm import Session
 
-from bot import conversations
-from bot.auth import create_account
-from bot.conversations import (
+from bot.db.tables import engine_for, utcnow
+from bot.settings import ROOT
+from bot.staff import queries
+from bot.staff.accounts import create_account
+from bot.staff.queries import (
     EVENT_INDEX,
     SENDER_INDEX,
     count_conversations,
@@ -47,8 +49,6 @@ from bot.conversations import (
     list_conversations,
     parse_filters,
 )
-from bot.records import engine_for, utcnow
-from bot.settings import ROOT
 
 GENERATOR_VERSION = "5"
 PARTNERS = ["qredits", "microstart", "city-of-vantaa", "microlab", "permicro"]
@@ -251,7 +251,7 @@ def over_http(path: Path, runs: int) -> dict[str, tuple[float, float]]:
     environment = {**os.environ, "DATABASE_URL": f"sqlite:///{path}",
                    "PYTHONPATH": str(ROOT)}  # fmt: skip
     server = subprocess.Popen(
-        [sys.executable, "-m", "bot.server", "--port", str(PORT)], env=environment
+        [sys.executable, "-m", "bot.web.app", "--port", str(PORT)], env=environment
     )
     try:
         for _ in range(100):
@@ -304,7 +304,7 @@ def main() -> None:
             for table in ("routed_conversations", "routes", "events", "referrals")
         }
     print("Rows: " + ", ".join(f"{table} {size:,}" for table, size in sizes.items()))
-    conversations._indexed_databases.add(f"sqlite:///{path}")  # keep them dropped
+    queries._indexed_databases.add(f"sqlite:///{path}")  # keep them dropped
     set_indexes(path, present=False)
     without = in_process(path, max(3, args.runs // 7))
     set_indexes(path, present=True)

@@ -35,7 +35,8 @@ import spacy
 import yaml
 from wordfreq import zipf_frequency
 
-from bot.languages import SUPPORTED_LANGUAGES, normalise_text, without_accents
+from bot.languages import SUPPORTED_LANGUAGES
+from bot.nlu.text import normalise_text, without_accents
 from bot.settings import ROOT
 
 OUTPUT = ROOT / "data" / "knowledge" / "towns.yml"

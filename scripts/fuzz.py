@@ -1082,7 +1082,7 @@ def check_response(
 @functools.cache
 def apologies() -> frozenset[str]:
     """The apology of a turn that produced no reply, in every language."""
-    from bot.channels import SORRY
+    from bot.channels.checks import SORRY
     from bot.i18n import render
     from bot.languages import SUPPORTED_LANGUAGES
 
@@ -1178,8 +1178,8 @@ def create_staff_accounts(database_url: str, tag: str) -> dict[str, tuple[str, s
     """A desk, a reviewer and an administrator account: role → (e-mail, password)."""
     from sqlalchemy.orm import Session
 
-    from bot.auth import create_account
-    from bot.records import engine_for, migrate
+    from bot.db.tables import engine_for, migrate
+    from bot.staff.accounts import create_account
 
     migrate(database_url)
     accounts = {}
@@ -1892,7 +1892,7 @@ def rest_reply(rasa: str, sender: str, message: str, **metadata: str) -> list[st
 def expected_text(response: str, language: str) -> str:
     """A domain response's text as the assistant sends it in ``language``."""
     from bot.i18n import render
-    from bot.nlg import domain_responses
+    from bot.web.nlg import domain_responses
 
     return render(domain_responses()[response][0]["text"], language, {})
 
@@ -1923,7 +1923,7 @@ def socket_reply(rasa: str, origin: str, session: str, data: dict) -> list[str]:
 
 def check_answers(rasa: str, web: str, origin: str, prefix: str) -> tuple[dict, dict]:
     """Whether the assistant still answers correctly (REST, socket.io, web app)."""
-    from bot.languages import guess_language
+    from bot.nlu.detection import guess_language
 
     checks: dict[str, bool] = {}
     details: dict[str, str] = {}

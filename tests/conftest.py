@@ -13,9 +13,10 @@ from playwright.sync_api import Browser, sync_playwright
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot import settings
 from bot.i18n import render
 from bot.launcher import AssistantProcess
-from bot.nlg import domain_responses
+from bot.web.nlg import domain_responses
 
 # TEST_PORT_OFFSET lets two test runs share a machine (each its own assistant).
 _OFFSET = int(os.environ.get("TEST_PORT_OFFSET", "0"))
@@ -71,6 +72,21 @@ async def after_slot_mappings(tracker: Tracker) -> Tracker:
         tracker.slots[event["name"]] = event["value"]
     tracker.events = [*tracker.events, {"event": "user"}, *events]
     return tracker
+
+
+@pytest.fixture(autouse=True)
+def own_database(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """Every test gets its own database, never the developer's ``var/assistant.db``.
+
+    The web app's erasure worker and the actions read ``settings.DATABASE_URL``; a
+    test that needs a particular database sets it after this.
+    """
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'assistant.db'}"
+    monkeypatch.setattr(settings, "DATABASE_URL", url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
 
 
 @pytest.fixture

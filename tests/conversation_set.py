@@ -21,8 +21,10 @@ from typing import Any
 import yaml
 
 from bot.i18n import render
-from bot.languages import SUPPORTED_LANGUAGES, guess_language, without_accents
-from bot.nlg import domain_responses
+from bot.languages import SUPPORTED_LANGUAGES
+from bot.nlu.detection import guess_language
+from bot.nlu.text import without_accents
+from bot.web.nlg import domain_responses
 
 SET_DIR = Path(__file__).parent / "conversations"
 # The share of a language's conversations that must pass in `make test`: the

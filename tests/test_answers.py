@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 from actions.answers import GENERAL_ANSWER, ActionAnswerTopic
 from actions.language import ActionConfirmLanguage, ActionFallback, ActionPrivacy
 from bot import settings
+from bot.db.tables import Route, RoutedConversation, engine_for
 from bot.i18n import render
 from bot.knowledge.answers import UNCERTAIN, compose_answer, format_fact
 from bot.knowledge.loading import load_knowledge
 from bot.knowledge.storage import route_to_partners, store_knowledge
 from bot.languages import RIGHT_TO_LEFT, SUPPORTED_LANGUAGES
-from bot.records import Route, RoutedConversation, engine_for
 from tests.conftest import after_slot_mappings, make_tracker
 
 KNOWLEDGE = load_knowledge()

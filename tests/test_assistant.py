@@ -8,6 +8,7 @@ import urllib.request
 import pytest
 
 from bot.languages import NATIVE_NAMES
+from bot.limits import MAX_MESSAGE_CHARS
 from tests.conftest import PORTS, Assistant, expected, post, say
 
 pytestmark = pytest.mark.e2e
@@ -54,14 +55,22 @@ def test_latin_script_arabic_is_answered_in_arabic(assistant: Assistant) -> None
     assert reply == expected("utter_microloan", "ar")
 
 
-@pytest.mark.parametrize(
-    "message", ["", "   \n\t ", "🙂🙂🙂", "\x00\x01\ufffd\x7f", "x" * 2000]
-)
+@pytest.mark.parametrize("message", ["", "   \n\t ", "🙂🙂🙂", "\x00\x01\ufffd\x7f"])
 def test_unreadable_messages_get_a_polite_answer(
     assistant: Assistant, message: str
 ) -> None:
-    replies = say("bad-input", message)
-    assert replies and all(reply.strip() for reply in replies)
+    assert say("bad-input", message) == [expected("utter_not_understood", "en")]
+
+
+def test_a_message_at_the_limit_is_read_and_one_past_it_refused(
+    assistant: Assistant,
+) -> None:
+    at_limit = "j'ai besoin d'un microcrédit pour ma boutique. "
+    at_limit = (at_limit * MAX_MESSAGE_CHARS)[:MAX_MESSAGE_CHARS]
+    assert say("long-fr", at_limit)  # read and answered like any message
+    status, body = post({"sender": "long-fr", "message": at_limit + "x"})
+    assert status == 413
+    assert str(MAX_MESSAGE_CHARS) in json.dumps(body)
 
 
 def test_unsupported_language_gets_the_list_of_ours(assistant: Assistant) -> None:

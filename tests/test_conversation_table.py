@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from bot.i18n import format_money, render
-from bot.nlg import domain_responses
 from bot.settings import ROOT
+from bot.web.nlg import domain_responses
 from tests.conftest import Assistant, say
 
 pytestmark = pytest.mark.e2e

@@ -1,6 +1,6 @@
 """Erasure holds whatever the timing.
 
-Our tracker store (bot.tracker_store) with Rasa's own trackers on a real database
+Our tracker store (bot.db.tracker_store) with Rasa's own trackers on a real database
 (SQLite, and PostgreSQL where it is installed); then the real assistant, whose save of
 the "yes, delete" turn is held back until the web app's worker has erased the
 conversation.
@@ -40,8 +40,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.privacy import ActionDeleteMyData
-from bot import privacy, settings
-from bot.records import (
+from bot import settings
+from bot.db import erasure
+from bot.db.tables import (
     RASA_EVENTS,
     ErasedConversation,
     ErasureRequest,
@@ -52,7 +53,7 @@ from bot.records import (
     record_erasure,
     utcnow,
 )
-from bot.tracker_store import ErasureAwareTrackerStore
+from bot.db.tracker_store import ErasureAwareTrackerStore
 from tests.conftest import PORTS, Assistant, expected, make_tracker, say
 
 NAME = "Amina Testperson"
@@ -138,7 +139,9 @@ def database(
 def store(database: str) -> Iterator[ErasureAwareTrackerStore]:
     """Our store, made by Rasa from the endpoints.yml configuration."""
     made = TrackerStore.create(
-        EndpointConfig(url=database, type="bot.tracker_store.ErasureAwareTrackerStore"),
+        EndpointConfig(
+            url=database, type="bot.db.tracker_store.ErasureAwareTrackerStore"
+        ),
         DOMAIN,
     )
     assert isinstance(made, ErasureAwareTrackerStore)  # not Rasa's in-memory fallback
@@ -243,8 +246,8 @@ async def yes_delete(
 
 
 def erasure_worker(url: str, monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr(privacy, "SETTLE_SECONDS", 0)
-    return privacy.process_erasure_requests(engine_for(url))
+    monkeypatch.setattr(erasure, "SETTLE_SECONDS", 0)
+    return erasure.process_erasure_requests(engine_for(url))
 
 
 async def new_conversation(
@@ -406,7 +409,7 @@ def test_erasures_are_kept_for_the_retention_period(database: str) -> None:
         session.get(ErasedConversation, "long-ago").recorded_at = utcnow() - timedelta(
             days=200
         )
-    privacy.apply_retention(engine, days=180)
+    erasure.apply_retention(engine, days=180)
     with Session(engine) as session:
         kept = session.scalars(sa.select(ErasedConversation.conversation_id)).all()
     assert kept == ["lately"]
@@ -581,7 +584,7 @@ def test_a_late_save_by_rasa_brings_nothing_back(assistant: Assistant) -> None:
         # Rasa holds the answer of action_delete_my_data, unsaved; the worker erases.
         wait_until(
             lambda: not stored(url, sender) and not erasure_requested(url, sender),
-            privacy.SETTLE_SECONDS + privacy.POLL_SECONDS + 20,
+            erasure.SETTLE_SECONDS + erasure.POLL_SECONDS + 20,
             "the web app's worker erases the conversation",
         )
     finally:

@@ -173,7 +173,7 @@ def test_towns_file_is_what_its_script_makes() -> None:
 
 
 def test_towns_are_understood_but_not_offered_to_staff() -> None:
-    from bot.staff import city_choices
+    from bot.staff.handoff import city_choices
 
     knowledge = load_knowledge()
     resolver = PlaceResolver(knowledge)

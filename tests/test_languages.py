@@ -1,14 +1,14 @@
 import pytest
 
-from bot.language_identifier import LanguageIdentifier
-from bot.languages import (
+from bot.languages import normalise_language
+from bot.nlu.detection import (
     LanguageGuess,
     combine_guesses,
     conversation_language,
     guess_language,
     language_part,
-    normalise_language,
 )
+from bot.nlu.language_identifier import LanguageIdentifier
 
 FRENCH = LanguageGuess(code="fr", confidence=0.9, reliable=True)
 SHORT_ITALIAN = LanguageGuess(code="it", confidence=0.2, reliable=False)
@@ -154,7 +154,7 @@ NO_LANGUAGE = [
 
 @pytest.mark.parametrize("text", NO_LANGUAGE)
 def test_an_address_number_or_name_alone_does_not_tell_a_language(text: str) -> None:
-    guess = LanguageIdentifier(None, None).guess(text)  # type: ignore[arg-type]
+    guess = LanguageIdentifier({}, None, None).guess(text)  # type: ignore[arg-type]
     assert not guess.reliable
     assert conversation_language("fr", None, guess) == "fr"
 
@@ -170,7 +170,7 @@ def test_an_address_number_or_name_alone_does_not_tell_a_language(text: str) -> 
 def test_the_words_around_an_address_still_tell_the_language(
     text: str, code: str
 ) -> None:
-    guess = LanguageIdentifier(None, None).guess(text)  # type: ignore[arg-type]
+    guess = LanguageIdentifier({}, None, None).guess(text)  # type: ignore[arg-type]
     assert (guess.code, guess.reliable) == (code, True)
 
 

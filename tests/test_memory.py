@@ -115,7 +115,7 @@ def test_every_launch_language_has_cues() -> None:
 def test_the_first_language_a_message_names(
     text: str, language: str, code: str | None
 ) -> None:
-    from bot.languages import named_language
+    from bot.nlu.detection import named_language
 
     assert named_language(text) == code
 

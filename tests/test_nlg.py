@@ -1,4 +1,4 @@
-"""Replies rendered by Rasa's NLG (bot.nlg.TranslatingGenerator), in Rasa's process."""
+"""Replies rendered by Rasa's NLG (``bot.web.nlg``), in Rasa's process."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
 from bot.i18n import translate
-from bot.nlg import TranslatingGenerator, domain_responses
 from bot.settings import ROOT, service_environment
+from bot.web.nlg import TranslatingGenerator, domain_responses
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +84,49 @@ async def test_a_long_conversation_still_gets_replies(generator, domain) -> None
     assert reply["text"] == translate(
         domain_responses()["utter_goodbye"][0]["text"], "uk"
     )
+
+
+def _texts_in_french(*responses: str) -> list[str]:
+    return [translate(domain_responses()[r][0]["text"], "fr") for r in responses]
+
+
+async def test_variations_channels_and_conditions_are_rasas() -> None:
+    """Every variation is said (at random), each only on its channel or condition."""
+    greet, bye, noted = (
+        domain_responses()[r][0]["text"]
+        for r in ("utter_greet", "utter_goodbye", "utter_location_noted")
+    )
+    condition = [{"type": "slot", "name": "business_stage", "value": "idea"}]
+    domain = Domain.from_dict(
+        {
+            "slots": {
+                "language": {"type": "text", "mappings": [{"type": "custom"}]},
+                "business_stage": {"type": "text", "mappings": [{"type": "custom"}]},
+            },
+            "responses": {
+                "utter_either": [{"text": greet}, {"text": bye}],
+                "utter_by_channel": [{"text": greet}, {"text": bye, "channel": "rest"}],
+                "utter_by_stage": [
+                    {"text": greet},
+                    {"text": noted, "condition": condition},
+                ],
+            },
+        }
+    )
+    generator = TranslatingGenerator(None, domain)  # type: ignore[arg-type]
+    tracker = tracker_in(domain, "fr")
+
+    async def said(name: str, channel: str = "socketio") -> set[str]:
+        replies = [await generator.generate(name, tracker, channel) for _ in range(40)]
+        return {reply["text"] for reply in replies}
+
+    assert await said("utter_either") == set(
+        _texts_in_french("utter_greet", "utter_goodbye")
+    )
+    assert await said("utter_by_channel", "rest") == set(
+        _texts_in_french("utter_goodbye")
+    )
+    assert await said("utter_by_channel") == set(_texts_in_french("utter_greet"))
+    assert await said("utter_by_stage") == set(_texts_in_french("utter_greet"))
+    tracker.update(SlotSet("business_stage", "idea"))
+    assert await said("utter_by_stage") == set(_texts_in_french("utter_location_noted"))

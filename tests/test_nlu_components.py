@@ -6,12 +6,13 @@ import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
+from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.intent_classifier import TextIntentClassifier
-from bot.language_identifier import LanguageIdentifier
-from bot.languages import normalise_text
+from bot.nlu.intent_classifier import TextIntentClassifier
+from bot.nlu.language_identifier import LanguageIdentifier
+from bot.nlu.text import normalise_text
 
 EXAMPLES = {
     ("greet", "en"): ["hello", "hi there", "good morning", "hey, anyone here?"],
@@ -73,27 +74,61 @@ def test_language_identifier_learns_our_languages(storage: LocalModelStorage):
     assert guesses["fr"] > guesses["en"]
 
 
+def _pipeline(storage: LocalModelStorage, **settings: object) -> list:
+    """Our identifier, our classifier and Rasa's fallback, trained, in config order."""
+    identifier = LanguageIdentifier.create(
+        {**LanguageIdentifier.get_default_config(), **settings},
+        storage,
+        Resource("l"),
+        context(),
+    )
+    config = TextIntentClassifier.get_default_config()
+    classifier = TextIntentClassifier.create(config, storage, Resource("i"), context())
+    classifier.train(training_data())
+    fallback = FallbackClassifier.create(
+        {**FallbackClassifier.get_default_config(), "threshold": 0.3},
+        storage,
+        Resource("f"),
+        context(),
+    )
+    return [identifier, classifier, fallback]
+
+
+def _parse(components: list, *texts: str) -> list[Message]:
+    messages = [Message.build(text) for text in texts]
+    for component in components:
+        messages = component.process(messages)
+    return messages
+
+
 def test_foreign_and_unreadable_messages_go_to_the_fallback(storage: LocalModelStorage):
-    identifier = LanguageIdentifier.create({}, storage, Resource("l"), context())
-    messages = [
-        Message.build("Hola, quiero un préstamo para abrir mi negocio"),
-        Message.build("🙂🙂🙂"),
-        Message.build("Bonjour, je voudrais un microcrédit pour ma boutique"),
-    ]
-    for message in messages:
-        message.set("intent", {"name": "greet", "confidence": 0.9})
-        message.set("intent_ranking", [{"name": "greet", "confidence": 0.9}])
-    spanish, emoji, french = identifier.process(messages)
+    spanish, emoji, french = _parse(
+        _pipeline(storage),
+        "Hola, quiero un préstamo para abrir mi negocio",
+        "🙂🙂🙂",
+        "Bonjour, je voudrais un microcrédit pour ma boutique",
+    )
     assert spanish.get("intent")["name"] == "nlu_fallback"
     assert spanish.get("language")["code"] == "es"
     assert emoji.get("intent")["name"] == "nlu_fallback"
-    assert french.get("intent")["name"] == "greet"
+    for message in (spanish, emoji):
+        names = [r["name"] for r in message.get("intent_ranking")]
+        assert names.count("nlu_fallback") == 1
+    assert french.get("intent")["name"] == "ask_microloan"
     assert french.get("language") == {
         **french.get("language"),
         "code": "fr",
         "supported": True,
         "reliable": True,
     }
+
+
+def test_identifier_thresholds_are_its_settings(storage: LocalModelStorage):
+    text = "Bonjour, je voudrais un microcrédit pour ma boutique"
+    [default] = _parse(_pipeline(storage), text)
+    [strict] = _parse(_pipeline(storage, min_letters=100), text)
+    assert default.get("language")["reliable"] is True
+    assert strict.get("language")["reliable"] is False
 
 
 @pytest.mark.parametrize(

@@ -36,8 +36,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import Session
 
 from bot import settings
-from bot.auth import create_account
-from bot.records import (
+from bot.db.tables import (
     AuditEntry,
     Referral,
     ReferralChange,
@@ -46,7 +45,8 @@ from bot.records import (
     record_routes,
     utcnow,
 )
-from bot.server import create_app
+from bot.staff.accounts import create_account
+from bot.web.app import create_app
 from tests.rasa_store import Conversation, Said, save_conversations
 from tests.test_staff import PASSWORD, log_in, try_login
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.redaction import LABELS, Shared, redact, redacted_text
+from bot.staff.redaction import LABELS, Shared, redact, redacted_text
 
 
 @pytest.mark.parametrize(

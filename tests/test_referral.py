@@ -23,11 +23,11 @@ from actions.referral import (
     ValidateReferralForm,
     read_contact,
 )
-from bot import privacy, settings
-from bot.i18n import render
-from bot.nlg import domain_responses
-from bot.records import (
+from bot import settings
+from bot.db import erasure
+from bot.db.tables import (
     RASA_EVENTS,
+    VERSION_TABLE,
     Base,
     ErasureRequest,
     Referral,
@@ -38,7 +38,9 @@ from bot.records import (
     migrate,
     utcnow,
 )
-from bot.referrals import change_referral
+from bot.i18n import render
+from bot.staff.referrals import change_referral
+from bot.web.nlg import domain_responses
 from tests.conftest import Assistant, after_slot_mappings, make_tracker, post, say
 
 
@@ -332,8 +334,8 @@ async def test_delete_my_data_leaves_nothing_of_the_user(
     with Session(engine) as session:  # their history, and where we routed them
         for table in (ReferralChange, Route, RoutedConversation):
             assert session.scalars(sa.select(table)).all() == []
-    monkeypatch.setattr(privacy, "SETTLE_SECONDS", 0)  # the turn is saved
-    assert privacy.process_erasure_requests(engine) == 1
+    monkeypatch.setattr(erasure, "SETTLE_SECONDS", 0)  # the turn is saved
+    assert erasure.process_erasure_requests(engine) == 1
     assert senders(engine) == ["someone-else"]
     with Session(engine) as session:
         assert session.scalars(sa.select(ErasureRequest)).all() == []
@@ -358,7 +360,7 @@ async def test_retention_deletes_what_is_older_than_the_period(database: str) ->
                 created_at=utcnow() - timedelta(days=200),
             )
         )
-    assert privacy.apply_retention(engine, days=180) == (1, 1)
+    assert erasure.apply_retention(engine, days=180) == (1, 1)
     assert senders(engine) == ["recent"]
     assert [r.conversation_id for r in stored(database)] == ["test-user"]
 
@@ -370,13 +372,22 @@ def test_migrations_run_again_without_harm(database: str) -> None:
     assert {"referrals", "staff_accounts", "handoffs", "erasure_requests"} <= tables
 
 
+def _not_a_model(difference: tuple) -> bool:
+    """A table no model describes: Alembic's version table, Rasa's events."""
+    return difference[0] == "remove_table" and difference[1].name in {
+        VERSION_TABLE,
+        RASA_EVENTS.name,
+    }
+
+
 def test_the_migrations_build_exactly_the_models(database: str) -> None:
     engine = engine_for(database)
     with engine.connect() as connection:
         differences = compare_metadata(
             MigrationContext.configure(connection), Base.metadata
         )
-    assert [d for d in differences if d[0] != "remove_table"] == []
+    ours = [d for d in differences if not _not_a_model(d)]
+    assert ours == []
 
 
 def test_a_short_number_that_looks_like_a_question_is_asked_again() -> None:

@@ -19,7 +19,7 @@ import pytest
 import socketio
 import sqlalchemy as sa
 
-from bot.channels import SORRY
+from bot.channels.checks import SORRY
 from bot.i18n import render
 from tests.conftest import PORTS, Assistant, expected, post, say
 

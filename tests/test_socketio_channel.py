@@ -12,7 +12,7 @@ import pytest
 import requests
 import socketio
 
-from bot.channels import SORRY
+from bot.channels.checks import SORRY
 from bot.i18n import render
 from bot.limits import TOO_LONG
 from tests.conftest import PORTS, Assistant, expected
@@ -175,7 +175,7 @@ def test_undecodable_polling_requests_leave_no_traceback(assistant: Assistant) -
 def test_a_closed_websockets_unread_frames_are_a_warning(
     task: str, dropped: str
 ) -> None:
-    from bot.channels import DroppedWebsocketFramesInOneLine
+    from bot.channels.logs import DroppedWebsocketFramesInOneLine
 
     where = f"/venv/site-packages/{dropped or 'engineio/async_socket'}.py:780"
     record = logging.LogRecord(
@@ -196,7 +196,7 @@ def test_a_closed_websockets_unread_frames_are_a_warning(
 def test_a_packet_nested_past_pythons_limit_is_refused_not_raised() -> None:
     from socketio import AsyncServer
 
-    from bot.channels import _packet_problem
+    from bot.channels.socketio import _packet_problem
 
     problem = _packet_problem(
         AsyncServer(async_mode="asgi"), "sid", "2" + "[" * 100_000

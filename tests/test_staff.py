@@ -18,10 +18,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.orm import Session
 
 from bot import settings
-from bot.auth import create_account
-from bot.records import Handoff, StaffAccount, engine_for, utcnow
-from bot.server import create_app
+from bot.db.tables import Handoff, StaffAccount, engine_for, utcnow
 from bot.settings import ROOT
+from bot.staff.accounts import create_account
+from bot.web.app import create_app
 
 PASSWORD = "correct horse battery"
 

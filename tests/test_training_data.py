@@ -5,27 +5,32 @@ from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.training_data.loading import load_data
 
 from bot.languages import SUPPORTED_LANGUAGES
-from bot.nlu_check import (
-    CORE_INTENTS,
+from bot.nlu.check import (
     TRAINING_DIR,
     cross_language_conflicts,
+    domain_names,
+    enough,
     load_language,
+    typed_intents,
 )
-
-MIN_TRAINING_EXAMPLES = 25
-MIN_HELDOUT_EXAMPLES = 8
 
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_every_intent_has_enough_examples(language: str) -> None:
     data = load_language(language)
-    thin = {
-        intent: (len(data.training[intent]), len(data.heldout[intent]))
-        for intent in CORE_INTENTS
-        if len(data.training[intent]) < MIN_TRAINING_EXAMPLES
-        or len(data.heldout[intent]) < MIN_HELDOUT_EXAMPLES
+    counts = {
+        intent: tuple(len(split[intent]) for split in data.splits())
+        for intent in typed_intents()
     }
-    assert thin == {}
+    assert {intent: n for intent, n in counts.items() if not enough(*n)} == {}
+
+
+def test_people_type_the_intents_the_design_names() -> None:
+    """Button-only intents aside, the domain's intents are trained and evaluated."""
+    core = {"greet", "choose_language", "inform_location", "estimate_repayment"}
+    core |= {"ask_bank_account", "request_human", "privacy_question", "delete_my_data"}
+    assert core <= set(typed_intents()) <= set(domain_names("intents"))
+    assert "check_eligibility" not in typed_intents()  # sent by a button only
 
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)

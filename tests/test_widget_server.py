@@ -12,10 +12,11 @@ import pytest
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.test_utils import TestClient, TestServer
+from yarl import URL
 
 from bot.languages import SUPPORTED_LANGUAGES
-from bot.server import create_app
-from bot.widget import TEXTS, widget_settings
+from bot.web.app import create_app
+from bot.web.widget import TEXTS, widget_settings
 
 
 @pytest.fixture
@@ -62,11 +63,28 @@ def test_the_widget_texts_travel_with_the_script_in_every_language(
     assert "{limit}" not in texts["too_long"]
 
 
+async def test_unknown_paths_are_not_found(client: TestClient) -> None:
+    assert (await client.get("/widget/texts/fr.json")).status == 404
+
+
 @pytest.mark.parametrize(
-    "path", ["/widget/texts/fr.json", "/static/../bot/settings.py"]
+    "path",
+    [
+        "/static/../bot/settings.py",
+        "/static/%2e%2e/bot/settings.py",
+        "/static/..%2fbot%2fsettings.py",
+        "/static/%2e%2e%2f%2e%2e%2fbot%2fsettings.py",
+        "/static/widget.css/../../bot/settings.py",
+    ],
 )
-async def test_unknown_paths_are_not_found(client: TestClient, path: str) -> None:
-    assert (await client.get(path)).status == 404
+async def test_the_static_files_do_not_reach_outside_their_folder(
+    client: TestClient, path: str
+) -> None:
+    """Sent as written (the client would resolve "..") next to a real static file."""
+    assert (await client.get("/static/widget.css")).status == 200
+    response = await client.get(URL(path, encoded=True))
+    assert response.status == 404
+    assert "DATABASE_URL" not in await response.text()
 
 
 async def test_the_demo_page_embeds_the_widget_with_one_script(
@@ -77,7 +95,7 @@ async def test_the_demo_page_embeds_the_widget_with_one_script(
 
 
 def test_the_widget_script_is_small() -> None:
-    from bot.widget import asset
+    from bot.web.widget import asset
 
     plain, compressed = asset("widget.js")
     assert len(gzip.decompress(compressed)) == len(plain)

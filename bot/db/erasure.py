@@ -1,13 +1,13 @@
 """Erasing conversations: on request ("delete my data") and after the retention period.
 
 Conversations are Rasa's ``events`` rows (its SQL tracker store); referrals, routes and
-erasure requests are ours (bot/records.py). On request, the action deletes the
+erasure requests are ours (bot/db/tables.py). On request, the action deletes the
 referrals and routes at once and records the erasure; our tracker store
-(bot.tracker_store) then never writes the erased conversation again and erases it at
+(bot.db.tracker_store) then never writes the erased conversation again and erases it at
 Rasa's next save; the worker here erases conversations that Rasa does not save again.
 Retention:
 
-    python -m bot.privacy --older-than-days 180
+    python -m bot.db.erasure --older-than-days 180
 
 deletes every conversation whose last message is older than that, every referral
 created before then, and the records of erasures made before then.
@@ -26,7 +26,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from bot import settings
-from bot.records import (
+from bot.db.tables import (
     RASA_EVENTS,
     ErasedConversation,
     ErasureRequest,
@@ -64,7 +64,7 @@ def process_erasure_requests(engine: sa.engine.Engine) -> int:
     """Erases the stored events of the conversations whose erasure was asked.
 
     Whatever was saved up to the request goes; a conversation begun after it with
-    the same id stays (the rule of bot.records.new_conversation_start, which our
+    the same id stays (the rule of bot.db.tables.new_conversation_start, which our
     tracker store follows too). Referrals and routes went at the request. Running it
     again changes nothing. Returns the number of requests done.
     """
@@ -142,7 +142,7 @@ async def stop_erasure_worker(app: web.Application) -> None:
 
 
 def main() -> None:
-    """Retention: ``python -m bot.privacy --older-than-days N``."""
+    """Retention: ``python -m bot.db.erasure --older-than-days N``."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--older-than-days",

@@ -1,7 +1,7 @@
 """The project's own tables: routes, referrals, staff, handoff links, erasure, audit.
 
 They live in the same database as Rasa's conversations (``DATABASE_URL``) and are
-created and changed only by Alembic migrations (``bot/migrations``), which every
+created and changed only by Alembic migrations (``bot/db/migrations``), which every
 process runs at start (``migrate``): a second replica finds them up to date.
 """
 
@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session, declarative_base
 from bot import settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Where Alembic records which migration our tables are at (not Rasa's tables).
+VERSION_TABLE = "project_schema_version"
 Base = declarative_base()
 # Rasa's SQL tracker store: one row per event of every conversation. Rasa creates and
 # writes it; we read transcripts from it and delete a conversation's rows on erasure.
@@ -190,8 +192,8 @@ class StaffSession(Base):
 class ErasureRequest(Base):
     """A user asked to delete their conversation: work for the erasure worker.
 
-    The web app's worker (bot.privacy) erases what is stored of the conversation and
-    deletes this row, unless Rasa's next save of it did both (bot.tracker_store).
+    The web app's worker (bot.db.erasure) erases what is stored of the conversation and
+    deletes this row, unless Rasa's next save of it did both (bot.db.tracker_store).
     """
 
     __tablename__ = "erasure_requests"
@@ -203,7 +205,7 @@ class ErasedConversation(Base):
     """A conversation erased at the user's request, kept for the retention period.
 
     Nothing of what came up to ``asked_at`` is ever stored again, whenever Rasa saves
-    it (bot.tracker_store); later messages with the same id are a new conversation.
+    it (bot.db.tracker_store); later messages with the same id are a new conversation.
     Holds nothing personal: the id and two times.
     """
 

@@ -15,7 +15,7 @@ read per save, whether the conversation was erased (``ErasedConversation``):
 ``endpoints.yml``::
 
     tracker_store:
-      type: bot.tracker_store.ErasureAwareTrackerStore
+      type: bot.db.tracker_store.ErasureAwareTrackerStore
       url: ${DATABASE_URL}
 """
 
@@ -36,7 +36,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import Session
 
 from bot import settings
-from bot.records import (
+from bot.db.tables import (
     ErasedConversation,
     ErasureRequest,
     EventKey,

@@ -12,8 +12,8 @@ from decimal import Decimal
 from babel.numbers import format_decimal, format_percent
 
 from bot.i18n import N_, format_money, render
-from bot.knowledge.loading import SUBJECT_OF_TOPIC
 from bot.knowledge.storage import FactRow, OrganisationRow
+from bot.topics import SUBJECT_OF_TOPIC
 
 UNCERTAIN = N_("(Not confirmed: please check with {name}.)")
 SOURCE_LINE = N_("Source: {source} ({source_url}), checked {checked}.")

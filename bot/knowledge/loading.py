@@ -16,32 +16,13 @@ import yaml
 
 from bot.i18n import placeholders
 from bot.settings import ROOT
+from bot.topics import COMPUTED, KNOWLEDGE, topic_names
 
 KNOWLEDGE_DIR = ROOT / "data" / "knowledge"
 COUNTRIES = ("BE", "NL", "FI", "IT")
-TOPICS = (
-    "start_business microloan loan_eligibility loan_documents loan_terms repayment "
-    "business_training qualification_recognition recognition_cost "
-    "recognition_documents recognition_duration job_coaching family_support"
-).split()
-# Topics answered by code rather than by sentences (the repayment estimate).
-COMPUTED_TOPICS = ("repayment",)
-# Topics about one subject: a follow-up ("and the cost?") stays within its subject.
-SUBJECT_OF_TOPIC = {
-    **dict.fromkeys(
-        "start_business microloan loan_eligibility loan_documents loan_terms "
-        "repayment".split(),
-        "money",
-    ),
-    "business_training": "training",
-    **dict.fromkeys(
-        "qualification_recognition recognition_cost recognition_documents "
-        "recognition_duration".split(),
-        "recognition",
-    ),
-    "job_coaching": "job",
-    "family_support": "family",
-}
+# Topics partners answer (with sentences) or the estimate computes.
+TOPICS = topic_names(KNOWLEDGE, COMPUTED)
+COMPUTED_TOPICS = topic_names(COMPUTED)
 # The detail a question may ask within a subject ("what is the most I can borrow?"),
 # and the topic that holds it there. A sentence names the details it answers in its
 # ``about``; data/cues/<lang>.yml says how people ask them.

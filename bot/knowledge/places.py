@@ -19,7 +19,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from bot.knowledge.loading import Knowledge, Place
-from bot.languages import SUPPORTED_LANGUAGES, normalise_text
+from bot.languages import SUPPORTED_LANGUAGES
+from bot.nlu.text import normalise_text
 
 # Case endings that may follow a place name (Finnish, Turkish with or without the
 # apostrophe, Swedish/Dutch/English genitive); single letters only after an apostrophe.

@@ -1,4 +1,8 @@
-"""The languages the assistant speaks, and how it recognises them in text."""
+"""Which language a message is written in, or names, and which one to answer in.
+
+lingua's opinion and our own classifier's (``bot.nlu.language_identifier``) are
+combined here; the thresholds are the language identifier's settings in ``config.yml``.
+"""
 
 from __future__ import annotations
 
@@ -10,38 +14,36 @@ from functools import lru_cache
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
-SUPPORTED_LANGUAGES = ("en", "fr", "nl", "fi", "sv", "it", "ar", "uk", "ru", "tr")
-DEFAULT_LANGUAGE = "en"
-RIGHT_TO_LEFT = frozenset({"ar", "fa"})
+from bot.languages import (
+    DEFAULT_LANGUAGE,
+    NATIVE_NAMES,
+    RECOGNISED_UNSUPPORTED,
+    SUPPORTED_LANGUAGES,
+)
+from bot.nlu.text import normalise_text, without_accents
 
-# Each language named in its own language, as a user looks for it in a list.
-NATIVE_NAMES = {
-    "en": "English",
-    "fr": "Français",
-    "nl": "Nederlands",
-    "fi": "Suomi",
-    "sv": "Svenska",
-    "it": "Italiano",
-    "ar": "العربية",
-    "uk": "Українська",
-    "ru": "Русский",
-    "tr": "Türkçe",
-}
 
-# Languages our users also write that we cannot answer in yet (the "next" list of
-# the conversation design, plus German). Detecting them lets us say so politely
-# instead of guessing a supported language.
-_RECOGNISED_UNSUPPORTED = ("es", "ro", "so", "fa", "pt", "pl", "sq", "et", "de")
+@dataclass(frozen=True)
+class Thresholds:
+    """When a guess is trusted: the language identifier's settings in config.yml.
 
-# Below these, a message is too short to say what language it is in ("ok", "hi").
-MIN_LETTERS_FOR_DETECTION = 12
-MIN_CONFIDENCE = 0.5
-# Our own classifier is trusted over lingua from here (it knows Arabizi, translit).
-DOMAIN_CONFIDENT = 0.8
-# lingua must be this sure before we tell a user we do not speak their language.
-FOREIGN_CONFIDENT = 0.7
-# Below this lingua confidence, our classifier's language is taken as ruled out.
-RULED_OUT = 0.05
+    The defaults are those of config.yml; the actions use them for their own checks
+    of short messages.
+    """
+
+    # Below this many letters a message is too short to tell ("ok", "hi").
+    min_letters: int = 12
+    min_confidence: float = 0.5
+    # Our own classifier is trusted over lingua from here (it knows Arabizi, translit).
+    domain_confident: float = 0.8
+    # lingua must be this sure before we tell a user we do not speak their language.
+    foreign_confident: float = 0.7
+    # Below this lingua confidence, our classifier's language is taken as ruled out.
+    ruled_out: float = 0.05
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+MIN_LETTERS_FOR_DETECTION = DEFAULT_THRESHOLDS.min_letters
 
 
 @dataclass(frozen=True)
@@ -69,14 +71,6 @@ class LanguageGuess:
         }
 
 
-def normalise_language(value: object) -> str | None:
-    """A supported language code from a code or locale ('fr', 'fr-BE', 'FR_be')."""
-    if not isinstance(value, str):
-        return None
-    code = value.strip().replace("_", "-").split("-")[0].lower()
-    return code if code in SUPPORTED_LANGUAGES else None
-
-
 @lru_cache(maxsize=1)
 def _language_name_stems() -> list[tuple[str, str]]:
     """(stem, code) of every language's name in every launch language, from Babel.
@@ -89,19 +83,12 @@ def _language_name_stems() -> list[tuple[str, str]]:
     stems = set()
     for locale in SUPPORTED_LANGUAGES:
         names = Locale.parse(locale).languages
-        for code in SUPPORTED_LANGUAGES + _RECOGNISED_UNSUPPORTED:
+        for code in SUPPORTED_LANGUAGES + RECOGNISED_UNSUPPORTED:
             for name in (names.get(code), NATIVE_NAMES.get(code)):
                 if name:
                     folded = _fold_name(name)
                     stems.add((folded[: max(4, len(folded) - 2)], code))
     return sorted(stems, key=lambda item: -len(item[0]))
-
-
-def without_accents(text: str) -> str:
-    """The text with its accents and diacritics removed ("Liège" -> "Liege")."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return unicodedata.normalize("NFC", plain)
 
 
 def _fold_name(text: str) -> str:
@@ -126,12 +113,6 @@ def mentioned_language(text: str) -> str | None:
             if (stem in word) if arabic else word.startswith(stem):
                 return code
     return None
-
-
-def accepted_languages(header: str) -> list[str]:
-    """The supported languages of an Accept-Language header, in its order."""
-    codes = (normalise_language(part.split(";")[0]) for part in header.split(","))
-    return list(dict.fromkeys(code for code in codes if code))
 
 
 def count_letters(text: str) -> int:
@@ -168,14 +149,14 @@ def is_name_alone(text: str) -> bool:
     )
 
 
-def tells_its_language(text: str) -> bool:
+def tells_its_language(text: str, limits: Thresholds = DEFAULT_THRESHOLDS) -> bool:
     """Whether the text is long enough, and more than a name, to tell its language."""
-    return count_letters(text) >= MIN_LETTERS_FOR_DETECTION and not is_name_alone(text)
+    return count_letters(text) >= limits.min_letters and not is_name_alone(text)
 
 
 @lru_cache(maxsize=1)
 def _detector() -> LanguageDetector:
-    codes = SUPPORTED_LANGUAGES + _RECOGNISED_UNSUPPORTED
+    codes = SUPPORTED_LANGUAGES + RECOGNISED_UNSUPPORTED
     languages = [
         Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
         for code in codes
@@ -190,7 +171,7 @@ def load_language_models() -> None:
     _detector()
 
 
-def guess_language(text: str) -> LanguageGuess:
+def guess_language(text: str, limits: Thresholds = DEFAULT_THRESHOLDS) -> LanguageGuess:
     """Guesses the language of ``text``; short or unclear text is unreliable."""
     letters = count_letters(text)
     if letters == 0:
@@ -200,12 +181,15 @@ def guess_language(text: str) -> LanguageGuess:
         return LanguageGuess(code=None, confidence=0.0, reliable=False)
     scores = {v.language.iso_code_639_1.name.lower(): v.value for v in values}
     code, confidence = next(iter(scores.items()))
-    reliable = tells_its_language(text) and confidence >= MIN_CONFIDENCE
+    reliable = tells_its_language(text, limits) and confidence >= limits.min_confidence
     return LanguageGuess(code, confidence, reliable, scores)
 
 
 def combine_guesses(
-    text: str, general: LanguageGuess, domain: dict[str, float]
+    text: str,
+    general: LanguageGuess,
+    domain: dict[str, float],
+    limits: Thresholds = DEFAULT_THRESHOLDS,
 ) -> LanguageGuess:
     """One guess from lingua's and from our own classifier's (``domain``).
 
@@ -216,17 +200,17 @@ def combine_guesses(
     """
     if general.code is None:
         return general
-    long_enough = tells_its_language(text)
+    long_enough = tells_its_language(text, limits)
     code, probability = max(domain.items(), key=lambda item: item[1], default=(None, 0))
-    ruled_out = general.scores.get(code, 1.0) < RULED_OUT
+    ruled_out = general.scores.get(code, 1.0) < limits.ruled_out
     foreign = (
         not general.supported
-        and general.confidence >= FOREIGN_CONFIDENT
-        and (probability < DOMAIN_CONFIDENT or ruled_out)
+        and general.confidence >= limits.foreign_confident
+        and (probability < limits.domain_confident or ruled_out)
     )
     if code is not None and not foreign:
-        if probability >= DOMAIN_CONFIDENT or not general.supported:
-            reliable = long_enough and probability >= MIN_CONFIDENCE
+        if probability >= limits.domain_confident or not general.supported:
+            reliable = long_enough and probability >= limits.min_confidence
             return LanguageGuess(code=code, confidence=probability, reliable=reliable)
     return general
 
@@ -244,31 +228,8 @@ def conversation_language(
         return explicit
     known = current if current in SUPPORTED_LANGUAGES else None
     if guess is not None and guess.supported:
-        if guess.reliable or (known is None and guess.confidence >= MIN_CONFIDENCE):
+        if guess.reliable or (
+            known is None and guess.confidence >= DEFAULT_THRESHOLDS.min_confidence
+        ):
             return guess.code  # type: ignore[return-value]
     return known or DEFAULT_LANGUAGE
-
-
-# Arabic letters that people write interchangeably (hamza forms, ta marbuta, alif
-# maqsura) and the tatweel, folded so that spelling variants share features.
-ARABIC_VARIANTS = str.maketrans(
-    {
-        "أ": "ا",
-        "إ": "ا",
-        "آ": "ا",
-        "ٱ": "ا",
-        "ة": "ه",
-        "ى": "ي",
-        "ؤ": "و",
-        "ئ": "ي",
-        "ـ": None,
-    }
-)
-_ARABIC_DIACRITICS = re.compile("[\u064b-\u0652\u0670]")
-_STRETCHED = re.compile(r"(.)\1{2,}")
-
-
-def normalise_text(text: str) -> str:
-    """Lowercases, folds Arabic spelling variants, shortens stretched letters."""
-    text = _ARABIC_DIACRITICS.sub("", text.translate(ARABIC_VARIANTS)).casefold()
-    return _STRETCHED.sub(r"\1\1", text)

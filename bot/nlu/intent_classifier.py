@@ -27,7 +27,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
-from bot.languages import normalise_text
+from bot.nlu.language_identifier import has_no_language_of_ours
+from bot.nlu.text import normalise_text
 
 _MODEL_FILE = "intent_classifier.skops"
 # Types a stored model may contain; anything else is refused on load.
@@ -36,7 +37,7 @@ _TRUSTED_PREFIXES = (
     "numpy.",
     "scipy.",
     "builtins.",
-    "bot.languages.normalise_text",
+    "bot.nlu.text.normalise_text",
 )
 
 
@@ -148,6 +149,9 @@ class TextIntentClassifier(GraphComponent, IntentClassifier):
         texts = [message.get(TEXT) or "" for message in messages]
         intents = self.model.classes_
         for message, probabilities in zip(messages, self.model.predict_proba(texts)):
+            if has_no_language_of_ours(message):
+                # Never-seen text: no intent, so the FallbackClassifier answers it.
+                probabilities = np.zeros_like(probabilities)
             ranking = sorted(
                 (
                     {"name": str(name), "confidence": float(p)}

@@ -7,14 +7,17 @@ intent block) knows how our users write: Latin-script Arabic, transliterated Rus
 Finnish without ä and ö. The guess goes into the parsed message as ``language`` (read
 by ``action_validate_slot_mappings``). Both read only the part of the text written in
 a language: e-mail and web addresses and numbers are left out (``language_part``).
-Text without letters, or clearly written in a language we do not speak, becomes
-``nlu_fallback``: the intent classifier has never seen such text, so its guess would
-be noise.
+It runs before the intent classifier (a message featurizer in Rasa's terms): text
+without letters, or clearly written in a language we do not speak, gets no intent
+from the classifier (it has never seen such text, so its guess would be noise), and
+the ``FallbackClassifier`` makes it ``nlu_fallback``. Its thresholds are its settings
+in ``config.yml`` (``Thresholds``).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -22,15 +25,16 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from bot.languages import (
+from bot.nlu.detection import (
+    DEFAULT_THRESHOLDS,
     LanguageGuess,
+    Thresholds,
     combine_guesses,
     count_letters,
     guess_language,
@@ -63,25 +67,43 @@ def example_language(message: Message) -> str | None:
     return (metadata.get("intent") or {}).get(LANGUAGE_KEY)
 
 
+def has_no_language_of_ours(message: Message) -> bool:
+    """Whether the identifier found no letters, or a language we do not speak."""
+    guess = message.get(LANGUAGE_KEY) or {}
+    unreadable = guess.get("code") is None
+    return bool(guess) and (
+        unreadable or (guess["reliable"] and not guess["supported"])
+    )
+
+
 @DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
+    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
 )
 class LanguageIdentifier(GraphComponent):
     """Adds the message's language and sends unreadable input to the fallback."""
 
     def __init__(
         self,
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         languages: list[str] | None = None,
         weights: np.ndarray | None = None,
         bias: np.ndarray | None = None,
     ) -> None:
+        self.limits = Thresholds(
+            **{k: v for k, v in config.items() if k in Thresholds.__dataclass_fields__}
+        )
         self._model_storage = model_storage
         self._resource = resource
         self.languages = languages or []
         self.weights = weights
         self.bias = bias
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """The thresholds of ``Thresholds``, each settable in config.yml."""
+        return asdict(DEFAULT_THRESHOLDS)
 
     @classmethod
     def create(
@@ -92,7 +114,7 @@ class LanguageIdentifier(GraphComponent):
         execution_context: ExecutionContext,
     ) -> LanguageIdentifier:
         """Creates an untrained component (see ``GraphComponent``)."""
-        return cls(model_storage, resource)
+        return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
         """Learns how each of our languages is written from the NLU examples."""
@@ -138,6 +160,7 @@ class LanguageIdentifier(GraphComponent):
             with model_storage.read_from(resource) as directory:
                 stored = np.load(directory / _MODEL_FILE, allow_pickle=False)
                 return cls(
+                    config,
                     model_storage,
                     resource,
                     languages=[str(code) for code in stored["languages"]],
@@ -145,7 +168,7 @@ class LanguageIdentifier(GraphComponent):
                     bias=stored["bias"],
                 )
         except (ValueError, FileNotFoundError):
-            return cls(model_storage, resource)
+            return cls(config, model_storage, resource)
 
     def domain_guess(self, text: str) -> dict[str, float]:
         """Our classifier's probability for each of our languages."""
@@ -161,20 +184,16 @@ class LanguageIdentifier(GraphComponent):
     def guess(self, text: str) -> LanguageGuess:
         """The language of ``text``, from both opinions, without its addresses."""
         text = language_part(text)
-        return combine_guesses(text, guess_language(text), self.domain_guess(text))
+        general = guess_language(text, self.limits)
+        return combine_guesses(text, general, self.domain_guess(text), self.limits)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Training examples keep their labelled language (their block's metadata)."""
+        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Tags every message with its language guess."""
         for message in messages:
             guess = self.guess(message.get(TEXT) or "")
             message.set(LANGUAGE_KEY, guess.as_dict(), add_to_output=True)
-            unreadable = guess.code is None
-            foreign = guess.reliable and not guess.supported
-            if unreadable or foreign:
-                # Like FallbackClassifier: the classifier's ranking stays behind it.
-                fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": 1.0}
-                ranking = message.get(INTENT_RANKING_KEY) or []
-                message.set(INTENT, fallback, add_to_output=True)
-                ranking = [fallback, *ranking]
-                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages

@@ -1,29 +1,63 @@
 """The trained model: named by a hash of its inputs, trained only when they change.
 
-``python -m bot.model`` prints the model's path, training it first if it is missing.
+``python -m bot.nlu.model`` prints the model's path, training it first if it is missing.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from bot.settings import ROOT
 
 MODELS_DIR = ROOT / "models"
-TRAINING_INPUTS = (
-    "config.yml",
-    "domain.yml",
-    "data/nlu",
-    "data/rules.yml",
-    # Our trainable components and what they call: their code decides what training
-    # produces (the classifier stores text normalised by bot/languages.py).
-    "bot/intent_classifier.py",
-    "bot/language_identifier.py",
-    "bot/languages.py",
-)
+TRAINING_DATA = ("config.yml", "domain.yml", "data/nlu", "data/rules.yml")
+
+
+def _project_imports(path: Path) -> set[Path]:
+    """The files of our own modules that a module imports (``bot.*``, ``actions.*``)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        for name in names:
+            if name.split(".")[0] not in ("bot", "actions"):
+                continue
+            base = ROOT.joinpath(*name.split("."))
+            for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+                if candidate.is_file():
+                    found.add(candidate)
+    return found
+
+
+def component_code() -> list[Path]:
+    """Our pipeline components' modules and every module of ours they import.
+
+    The stored model calls this code (the classifier keeps text normalised by
+    ``bot.nlu.text``): editing any of it must retrain, so all of it is hashed.
+    """
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    todo = {
+        ROOT.joinpath(*str(step["name"]).split(".")[:-1]).with_suffix(".py")
+        for step in pipeline.get("pipeline", []) + pipeline.get("policies", [])
+        if str(step.get("name", "")).startswith("bot.")
+    }
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path not in seen:
+            seen.add(path)
+            todo |= _project_imports(path) - seen
+    return sorted(seen)
 
 
 def training_files(languages: list[str] | None = None) -> list[Path]:
@@ -32,13 +66,13 @@ def training_files(languages: list[str] | None = None) -> list[Path]:
     With ``languages``, only their NLU data counts (for models of a subset).
     """
     files: list[Path] = []
-    for name in TRAINING_INPUTS:
+    for name in TRAINING_DATA:
         path = ROOT / name
         files.extend(sorted(path.rglob("*.yml")) if path.is_dir() else [path])
     if languages is not None:
         nlu = ROOT / "data" / "nlu"
         files = [f for f in files if nlu not in f.parents or f.parent.name in languages]
-    return files
+    return files + component_code()
 
 
 def data_hash(languages: list[str] | None = None) -> str:

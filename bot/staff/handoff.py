@@ -1,10 +1,6 @@
 """Front-desk handoffs: staff make a one-time link and QR code for a visitor.
 
-Staff accounts are made with ``python -m bot.staff create --email desk@vantaa.fi
---organisation city-of-vantaa --desk "Myyrmäki service point"`` (role ``desk``, the
-default; ``--role reviewer`` for a partner's reviewer, ``--role admin`` for an
-administrator); the password is asked for, or STAFF_PASSWORD. ``disable`` stops an
-account and ends its sessions; ``unlock`` lifts a lockout after wrong passwords. A
+Desk accounts are made with ``python -m bot.staff create`` (``bot.staff.accounts``). A
 link carries a random token that expires (HANDOFF_HOURS, default 24) and works once;
 it holds no personal data. Opening it starts the widget in the visitor's language,
 city and topic. Desks see how many links they made and how many were opened, never
@@ -13,11 +9,7 @@ the conversations.
 
 from __future__ import annotations
 
-import argparse
-import getpass
-import os
 import secrets
-import sys
 from datetime import timedelta
 
 import segno
@@ -26,21 +18,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from bot import settings
-from bot.auth import (
-    ROLES,
-    S_,
-    add_auth_routes,
-    check_csrf,
-    create_account,
-    engine,
-    format_moment,
-    read_form,
-    refusal,
-    signed_in,
-    staff_page,
-    templates,
-)
-from bot.conversations import TOPIC_LABELS
+from bot.db.tables import Handoff, utcnow
 from bot.i18n import N_, render
 from bot.knowledge.loading import shipped_knowledge
 from bot.languages import (
@@ -51,8 +29,10 @@ from bot.languages import (
     accepted_languages,
     normalise_language,
 )
-from bot.records import Handoff, StaffAccount, StaffSession, utcnow
-from bot.widget import TOPIC_PAYLOADS
+from bot.staff.pages import S_, format_moment, read_form, refusal, staff_page, templates
+from bot.staff.queries import TOPIC_LABELS
+from bot.staff.signin import add_auth_routes, check_csrf, engine, signed_in
+from bot.web.widget import TOPIC_PAYLOADS
 
 # The visitor's pages (landing, printed card) speak the visitor's language.
 CARD_TITLE = N_("Chat with the assistant in your language")
@@ -213,89 +193,3 @@ def add_staff_routes(app: web.Application) -> None:
     app.router.add_post("/staff/handoffs", create_handoff)
     app.router.add_get("/staff/handoffs/{token}", show_handoff)
     app.router.add_get("/h/{token}", open_handoff)
-
-
-def main() -> int:
-    """``python -m bot.staff create|disable|unlock``: manage staff accounts."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    create = commands.add_parser("create", help="a new staff account")
-    create.add_argument("--email", required=True)
-    create.add_argument("--role", choices=ROLES, default="desk")
-    create.add_argument("--organisation", help="not for an admin")
-    create.add_argument("--desk", help="a desk account's service point")
-    for command, purpose in (
-        ("disable", "an account that may not log in"),
-        ("unlock", "an account locked after wrong passwords, open again"),
-    ):
-        commands.add_parser(command, help=purpose).add_argument(
-            "--email", required=True
-        )
-    args = parser.parse_args()
-    try:
-        return run_command(args)
-    except sa.exc.SQLAlchemyError as error:
-        # Never the statement or its parameters (a password hash, a row): the
-        # database's own first line says what went wrong.
-        reason = str(getattr(error, "orig", None) or type(error).__name__)
-        print(f"Database error: {reason.splitlines()[0]}", file=sys.stderr)
-        return 1
-
-
-def run_command(args: argparse.Namespace) -> int:
-    """Creates, disables or unlocks the account ``args`` names; the exit status."""
-    email = args.email.strip().lower()
-    with Session(engine()) as session, session.begin():
-        account = session.scalar(
-            sa.select(StaffAccount).where(StaffAccount.email == email)
-        )
-        if args.command == "create":
-            if account is not None:
-                print(
-                    f"Not created: there is already an account {email}.",
-                    file=sys.stderr,
-                )
-                return 1
-            password = os.environ.get("STAFF_PASSWORD") or getpass.getpass("Password: ")
-            try:
-                create_account(
-                    session,
-                    email,
-                    args.organisation,
-                    args.desk,
-                    password,
-                    role=args.role,
-                )
-                session.flush()
-            except ValueError as error:
-                print(f"Not created: {error}", file=sys.stderr)
-                return 1
-            except sa.exc.IntegrityError:  # made at the same moment by someone else
-                print(
-                    f"Not created: there is already an account {email}.",
-                    file=sys.stderr,
-                )
-                return 1
-            where = args.organisation if args.role != "admin" else "every partner"
-            print(f"Created {email} ({args.role}, {where}).")
-            return 0
-        if account is None:
-            print(f"No account {email}.", file=sys.stderr)
-            return 1
-        if args.command == "unlock":
-            account.failed_logins = 0
-            account.locked_until = None
-            print(f"Unlocked {email}.")
-            return 0
-        account.disabled = True
-        session.execute(
-            sa.delete(StaffSession).where(StaffSession.staff_id == account.id)
-        )
-        print(f"Disabled {email}; their sessions are closed.")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

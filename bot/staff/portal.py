@@ -21,20 +21,19 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy.orm import Session
 
-from bot.auth import (
+from bot.db.tables import AuditEntry, Referral, StaffAccount, utcnow
+from bot.knowledge.loading import shipped_knowledge
+from bot.languages import NATIVE_NAMES, SUPPORTED_LANGUAGES
+from bot.staff.pages import (
     S_,
     STAFF_HEADERS,
-    Staff,
-    check_csrf,
-    engine,
     read_form,
     refusal,
-    signed_in,
     staff_language,
     staff_page,
     staff_text,
 )
-from bot.conversations import (
+from bot.staff.queries import (
     DEFAULT_MASKING,
     INSIGHT_DAYS,
     PAGE_SIZE,
@@ -56,11 +55,9 @@ from bot.conversations import (
     user_messages,
     whole_number,
 )
-from bot.knowledge.loading import shipped_knowledge
-from bot.languages import NATIVE_NAMES, SUPPORTED_LANGUAGES
-from bot.records import AuditEntry, Referral, StaffAccount, utcnow
-from bot.redaction import LABELS, Segment, redacted_text, shown_text
-from bot.referrals import change_referral, find_referral, history, list_referrals
+from bot.staff.redaction import LABELS, Segment, redacted_text, shown_text
+from bot.staff.referrals import change_referral, find_referral, history, list_referrals
+from bot.staff.signin import Staff, check_csrf, engine, signed_in
 
 REVIEWERS = ("reviewer", "admin")
 EXPORT_BATCH = 500

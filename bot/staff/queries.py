@@ -24,16 +24,17 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from bot.auth import S_
-from bot.languages import SUPPORTED_LANGUAGES
-from bot.records import (
+from bot.db.tables import (
     RASA_EVENTS,
     Referral,
     Route,
     RoutedConversation,
     utcnow,
 )
-from bot.redaction import NOTHING_SHARED, Segment, Shared, redact
+from bot.languages import SUPPORTED_LANGUAGES
+from bot.staff.pages import S_
+from bot.staff.redaction import NOTHING_SHARED, Segment, Shared, redact
+from bot.topics import STAFF_LABELS
 
 # What the user said when the assistant could not answer.
 UNANSWERED_INTENTS = ("nlu_fallback", "out_of_scope")
@@ -52,23 +53,7 @@ QUESTION_RESPONSES = (
 PAGE_SIZE = 25
 INSIGHT_DAYS = 30
 TOP_QUESTIONS = 10
-TOPIC_LABELS = {
-    "start_business": S_("Starting a business"),
-    "microloan": S_("Microloan"),
-    "loan_eligibility": S_("Loan eligibility"),
-    "loan_documents": S_("Loan documents"),
-    "loan_terms": S_("Loan terms"),
-    "repayment": S_("Repayment"),
-    "business_training": S_("Business training"),
-    "qualification_recognition": S_("Diploma recognition"),
-    "recognition_cost": S_("Recognition cost"),
-    "recognition_documents": S_("Recognition documents"),
-    "recognition_duration": S_("Recognition duration"),
-    "job_coaching": S_("Job coaching"),
-    "family_support": S_("Family support"),
-    "bank_account": S_("Bank account"),
-    "general": S_("Talk to a person"),
-}
+TOPIC_LABELS = STAFF_LABELS
 REFERRAL_STATUSES = {
     "new": S_("New"),
     "contacted": S_("Contacted"),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from bot.auth import S_
+from bot.staff.pages import S_
 
 LABELS = {
     "phone": S_("[phone]"),

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.conversations import REFERRAL_STATUSES
-from bot.records import Referral, ReferralChange, StaffAccount, utcnow
+from bot.db.tables import Referral, ReferralChange, StaffAccount, utcnow
+from bot.staff.queries import REFERRAL_STATUSES
 
 NOTE_LIMIT = 2000
 

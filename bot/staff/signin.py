@@ -1,4 +1,4 @@
-"""Staff sign-in for the desk and partner pages: sessions, CSRF, lockout, language.
+"""Staff sign-in for the desk and partner pages: sessions, CSRF, lockout.
 
 Passwords are Argon2 hashes (argon2-cffi). Everything a second replica needs lives in
 the database: sessions (cookie ``staff_session``: HttpOnly, SameSite=Strict, 8 hours),
@@ -6,9 +6,6 @@ failed logins per client address (more than ``CLIENT_LIMIT`` in ``LIMIT_MINUTES`
 answer 429) and per account (``LOCK_AFTER`` wrong passwords in a row lock it for
 ``settings.LOCKOUT_MINUTES``). Every form carries a CSRF token: the session's, or
 before login a random one that must match the ``staff_login`` cookie.
-
-The pages speak English, French, Dutch, Finnish or Italian (the ``portal`` catalogs):
-``?lang=`` chooses and is remembered in a cookie, else the browser's language.
 """
 
 from __future__ import annotations
@@ -17,49 +14,32 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
 
 import sqlalchemy as sa
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
-from aiohttp.typedefs import Handler
-from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
-from babel.dates import format_datetime
-from babel.numbers import format_decimal, format_percent
-from babel.support import NullTranslations, Translations
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from bot import settings
-from bot.i18n import LOCALES_DIR
-from bot.knowledge.loading import shipped_knowledge
-from bot.languages import accepted_languages
-from bot.records import LoginAttempt, StaffAccount, StaffSession, engine_for, utcnow
+from bot.db.tables import LoginAttempt, StaffAccount, StaffSession, engine_for, utcnow
+from bot.staff.accounts import HASHER
+from bot.staff.pages import (
+    EXPIRED_FORM,
+    S_,
+    read_form,
+    refusal,
+    staff_headers,
+    staff_language,
+    staff_page,
+    staff_text,
+)
 
 COOKIE = "staff_session"
 LOGIN_COOKIE = "staff_login"
-LANGUAGE_COOKIE = "staff_language"
 SESSION_HOURS = 8
 LOCK_AFTER = 10
 CLIENT_LIMIT = 30
 LIMIT_MINUTES = 15
-ROLES = ("desk", "reviewer", "admin")
-HASHER = PasswordHasher()
-# The staff pages' languages, each named in itself.
-STAFF_LANGUAGES = {
-    "en": "English",
-    "fr": "Français",
-    "nl": "Nederlands",
-    "fi": "Suomi",
-    "it": "Italiano",
-}
-TEMPLATES_DIR = settings.ROOT / "bot" / "web" / "templates"
-
-
-def S_(message_id: str) -> str:  # noqa: N802 (a gettext marker, like N_)
-    """Marks a staff page text for the ``portal`` catalogs; translated on render."""
-    return message_id
 
 
 @dataclass(frozen=True)
@@ -82,105 +62,6 @@ class Staff:
 def engine() -> sa.engine.Engine:
     """The database of the running app (migrated)."""
     return engine_for(settings.DATABASE_URL)
-
-
-@cache
-def staff_translations(language: str) -> NullTranslations:
-    """The compiled ``portal`` catalog of a staff language (English: the ids)."""
-    if language == "en":
-        return NullTranslations()
-    return Translations.load(str(LOCALES_DIR), [language], "portal")
-
-
-@cache
-def templates(language: str) -> Environment:
-    """Jinja templates whose ``_()`` and ``{% trans %}`` speak ``language``.
-
-    Those are the staff pages' texts; a visitor's page passes in its texts already
-    rendered in the visitor's language (``bot.i18n.render``).
-    """
-    environment = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(["html"]),
-        extensions=["jinja2.ext.i18n"],
-    )
-    environment.install_gettext_translations(  # type: ignore[attr-defined]
-        staff_translations(language), newstyle=True
-    )
-    return environment
-
-
-def staff_text(language: str, message_id: str, **values: object) -> str:
-    """A staff text in ``language``, its ``%(name)s`` fields filled."""
-    text = staff_translations(language).gettext(message_id)
-    return text % values if values else text
-
-
-def staff_language(request: web.Request) -> str:
-    """?lang=, else the remembered choice, else the browser's first staff language."""
-    for choice in (request.query.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
-        if choice in STAFF_LANGUAGES:
-            return choice
-    accepted = accepted_languages(request.headers.get("Accept-Language", ""))
-    return next((code for code in accepted if code in STAFF_LANGUAGES), "en")
-
-
-def format_moment(moment: object, language: str) -> str:
-    """A stored UTC time (naive) for a locale, marked UTC."""
-    return format_datetime(moment, "short", tzinfo=None, locale=language) + " UTC"
-
-
-def render_page(request: web.Request, name: str, **values: object) -> str:
-    """A staff template in the request's language (every value escaped)."""
-    language = staff_language(request)
-    links = [
-        (code, native, str(request.rel_url.update_query(lang=code)))
-        for code, native in STAFF_LANGUAGES.items()
-    ]
-    return (
-        templates(language)
-        .get_template(name)
-        .render(
-            language=language,
-            language_links=links,
-            moment=lambda value: format_moment(value, language) if value else "",
-            number=lambda value: format_decimal(value, locale=language),
-            percent=lambda share: format_percent(
-                round(share, 3), locale=language, decimal_quantization=False
-            ),
-            **values,
-        )
-    )
-
-
-def staff_page(
-    request: web.Request, name: str, status: int = 200, **values: object
-) -> web.Response:
-    """A rendered staff page; a ``?lang=`` choice is remembered for a year."""
-    response = web.Response(
-        text=render_page(request, name, **values),
-        content_type="text/html",
-        status=status,
-    )
-    if request.query.get("lang") in STAFF_LANGUAGES:
-        response.set_cookie(
-            LANGUAGE_COOKIE,
-            request.query["lang"],
-            max_age=365 * 24 * 3600,
-            path="/staff",
-            httponly=True,
-            samesite="Strict",
-        )
-    return response
-
-
-def refusal(
-    request: web.Request, error: type[web.HTTPException], message: str, **values: object
-) -> web.HTTPException:
-    """An HTTP error whose body is a staff page saying ``message`` (translated)."""
-    text = staff_text(staff_language(request), message, **values)
-    body = render_page(request, "staff_message.html", message=text)
-    return error(text=body, content_type="text/html")
 
 
 def cookie_is_secure(request: web.Request) -> bool:
@@ -215,9 +96,6 @@ def signed_in(request: web.Request, *roles: str) -> Staff:
         )
 
 
-EXPIRED_FORM = S_("This form has expired. Reload the page and try again.")
-
-
 def check_csrf(
     request: web.Request, form: Mapping[str, object], expected: str | None
 ) -> None:
@@ -225,26 +103,6 @@ def check_csrf(
     sent = str(form.get("csrf", ""))
     if not expected or not secrets.compare_digest(sent, expected):
         raise refusal(request, web.HTTPForbidden, EXPIRED_FORM)
-
-
-async def read_form(request: web.Request) -> Mapping[str, object]:
-    """The posted form, or a 400 page if it cannot be read.
-
-    aiohttp raises on a multipart body without (or with a broken) boundary or part
-    header, a part without a name, an unknown charset or bytes that are not in the
-    one named: no browser sends such a form, and the answer is the same as to an
-    old one.
-    """
-    try:
-        return await request.post()
-    except (
-        HttpProcessingError,
-        ValueError,
-        LookupError,
-        AssertionError,
-        RuntimeError,
-    ):
-        raise refusal(request, web.HTTPBadRequest, EXPIRED_FORM) from None
 
 
 def landing_page_for(role: str) -> str:
@@ -399,63 +257,6 @@ async def logout(request: web.Request) -> web.Response:
     response = web.HTTPSeeOther("/staff/login")
     response.del_cookie(COOKIE, path="/staff")
     raise response
-
-
-def create_account(
-    session: Session,
-    email: str,
-    organisation: str | None,
-    desk: str | None,
-    password: str,
-    role: str = "desk",
-) -> StaffAccount:
-    """A new staff account (the password is stored only as an Argon2 hash)."""
-    if len(password) < 10:
-        raise ValueError("The password must have at least 10 characters.")
-    if role not in ROLES:
-        raise ValueError(f"Unknown role {role!r}: {', '.join(ROLES)}")
-    if role == "admin":
-        organisation = desk = None
-    else:
-        known = shipped_knowledge().organisations
-        if organisation not in known:
-            raise ValueError(f"Unknown organisation {organisation!r}: {sorted(known)}")
-        if role == "desk" and not desk:
-            raise ValueError("A desk account needs --desk.")
-    account = StaffAccount(
-        email=email.strip().lower(),
-        role=role,
-        organisation_id=organisation,
-        desk=desk,
-        password_hash=HASHER.hash(password),
-        failed_logins=0,
-    )
-    session.add(account)
-    return account
-
-
-# Staff pages show personal data: never cached, never framed by another site.
-STAFF_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
-
-
-@web.middleware
-async def staff_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Adds STAFF_HEADERS to every response under /staff, errors included."""
-    if not request.path.startswith("/staff"):
-        return await handler(request)
-    try:
-        response = await handler(request)
-    except web.HTTPException as error:
-        error.headers.update(STAFF_HEADERS)
-        raise
-    if not response.prepared:  # a streamed export set them before its first byte
-        response.headers.update(STAFF_HEADERS)
-    return response
 
 
 def add_auth_routes(app: web.Application) -> None:

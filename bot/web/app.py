@@ -10,10 +10,10 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from bot import settings
-from bot.portal import add_portal_routes
-from bot.privacy import start_erasure_worker, stop_erasure_worker
-from bot.staff import add_staff_routes
-from bot.widget import add_widget_routes
+from bot.db.erasure import start_erasure_worker, stop_erasure_worker
+from bot.staff.handoff import add_staff_routes
+from bot.staff.portal import add_portal_routes
+from bot.web.widget import add_widget_routes
 
 
 async def handle_health(request: web.Request) -> web.Response:
@@ -70,7 +70,7 @@ def create_app() -> web.Application:
 
 
 def main() -> None:
-    """Serves the web app (``python -m bot.server``)."""
+    """Serves the web app (``python -m bot.web.app``)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default=settings.HOST)
     parser.add_argument("--port", type=int, default=settings.WEB_PORT)

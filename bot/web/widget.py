@@ -24,8 +24,9 @@ from bot.languages import (
     SUPPORTED_LANGUAGES,
 )
 from bot.limits import MAX_MESSAGE_CHARS, TOO_LONG
+from bot.topics import COMPUTED, TOPICS
 
-WEB_DIR = Path(__file__).resolve().parent / "web"
+WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 SOCKET_IO_CLIENT = WEB_DIR / "node_modules" / "socket.io-client" / "dist"
 CACHE = "public, max-age=300"
@@ -60,19 +61,7 @@ TEXTS = {
 }
 # Which opening question a page's configured topic stands for.
 TOPIC_PAYLOADS = {
-    "start_business": "/start_business",
-    "microloan": "/ask_microloan",
-    "loan_eligibility": "/ask_loan_eligibility",
-    "loan_documents": "/ask_loan_documents",
-    "loan_terms": "/ask_loan_terms",
-    "business_training": "/ask_business_training",
-    "qualification_recognition": "/ask_qualification_recognition",
-    "recognition_cost": "/ask_recognition_cost",
-    "recognition_documents": "/ask_recognition_documents",
-    "recognition_duration": "/ask_recognition_duration",
-    "job_coaching": "/ask_job_coaching",
-    "family_support": "/ask_family_support",
-    "bank_account": "/ask_bank_account",
+    topic.name: f"/{topic.intent}" for topic in TOPICS if topic.answered_by != COMPUTED
 }
 
 

@@ -1,1 +1,1 @@
-"""Alembic migrations of the project's own tables (bot/records.py)."""
+"""Alembic migrations of the project's own tables (bot/db/tables.py)."""

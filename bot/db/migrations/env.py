@@ -1,4 +1,4 @@
-"""Alembic's environment: the project's tables of bot/records.py, in DATABASE_URL.
+"""Alembic's environment: the project's tables of bot/db/tables.py, in DATABASE_URL.
 
 Rasa's own tables (events) are Rasa's: they are never touched by these migrations.
 """
@@ -6,7 +6,7 @@ Rasa's own tables (events) are Rasa's: they are never touched by these migration
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from bot.records import Base
+from bot.db.tables import VERSION_TABLE, Base
 
 config = context.config
 PROJECT_TABLES = set(Base.metadata.tables)
@@ -27,7 +27,7 @@ with engine.connect() as connection:
         connection=connection,
         target_metadata=Base.metadata,
         include_object=include_object,
-        version_table="project_schema_version",
+        version_table=VERSION_TABLE,
         render_as_batch=True,  # SQLite alters tables by copying them
     )
     with context.begin_transaction():

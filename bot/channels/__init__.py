@@ -1,0 +1,1 @@
+"""Rasa's input channels (REST, the widget's socket.io), each message checked."""

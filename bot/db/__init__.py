@@ -1,0 +1,1 @@
+"""Storage: our tables and migrations, the tracker store, erasure and retention."""

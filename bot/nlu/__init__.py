@@ -1,0 +1,1 @@
+"""Understanding a message: intent classifier, language identification, model."""

@@ -1,0 +1,1 @@
+"""Staff pages: sign-in, front-desk handoffs, the partner portal, accounts."""

@@ -1,0 +1,1 @@
+"""The web app beside Rasa: the widget, its static files and templates, the NLG."""

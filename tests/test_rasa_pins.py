@@ -1,0 +1,65 @@
+"""What our channels rely on inside Rasa 3.6: these fail on an upgrade that moves it.
+
+``bot.channels`` overrides private methods of Rasa's REST channel (``_extract_*``) and
+replaces the socket.io channel's event handlers (``sio.handlers``, the engine.io
+``message`` handler). If Rasa stops calling them, our checks would silently stop
+running: a message longer than the limit, or a malformed packet, would reach Rasa.
+"""
+
+from __future__ import annotations
+
+import inspect
+from importlib.metadata import version
+from typing import Any
+
+from rasa.core.channels.rest import RestInput
+from rasa.core.channels.socketio import SocketIOInput
+
+from bot.channels.rest import CheckedRestInput
+from bot.channels.socketio import CheckedSocketIOInput
+
+
+async def _ignore(_: Any) -> None:
+    return None
+
+
+def test_rasa_is_the_version_the_overrides_were_written_for() -> None:
+    assert version("rasa") == "3.6.21"
+
+
+def test_rest_blueprint_reads_the_request_through_the_methods_we_override() -> None:
+    receive = inspect.getsource(RestInput.blueprint)
+    for call in (
+        "await self._extract_sender(request)",
+        "self._extract_message(request)",
+        "self._extract_input_channel(request)",
+        "self.get_metadata(request)",
+    ):
+        assert call in receive
+    for name in ("_extract_sender", "_extract_message", "_extract_input_channel"):
+        ours = getattr(CheckedRestInput, name)
+        assert ours is not getattr(RestInput, name)
+        assert list(inspect.signature(ours).parameters) == list(
+            inspect.signature(getattr(RestInput, name)).parameters
+        )
+
+
+def test_socketio_blueprint_registers_the_handlers_we_replace() -> None:
+    rasas = SocketIOInput("user_uttered", "bot_uttered")
+    rasas.blueprint(_ignore)
+    assert set(rasas.sio.handlers["/"]) == {
+        "connect",
+        "disconnect",
+        "session_request",
+        "user_uttered",
+    }
+    assert "message" in rasas.sio.eio.handlers
+
+    ours = CheckedSocketIOInput("user_uttered", "bot_uttered")
+    ours.blueprint(_ignore)
+    handlers = ours.sio.handlers["/"]
+    assert handlers["user_uttered"].__qualname__.endswith("checked_message")
+    assert handlers["session_request"] == ours._session_request
+    assert ours.sio.eio.handlers["message"].__qualname__.startswith(
+        "checked_eio_message"
+    )
