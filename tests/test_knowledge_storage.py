@@ -1,5 +1,6 @@
 """The knowledge in a real SQLite database, and routing to the right partner."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.knowledge.loading import load_knowledge
-from bot.knowledge.storage import FactRow, route_to_partners, store_knowledge
+from bot.knowledge.storage import (
+    FactRow,
+    OrganisationRow,
+    route_to_partners,
+    store_knowledge,
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +72,36 @@ def test_storing_again_replaces_rather_than_duplicates(
         assert session.scalar(sa.select(sa.func.count(FactRow.id))) == before > 0
         facts = session.scalars(sa.select(FactRow)).all()
         assert all(fact.source.url.startswith("https://") for fact in facts)
+
+
+def test_a_second_replica_finds_the_knowledge_stored_and_drops_nothing(
+    tmp_path: Path,
+) -> None:
+    """A replica starting beside a running one: same rows, no table made again."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'kb.db'}")
+    knowledge = load_knowledge()
+    assert store_knowledge(engine, knowledge) is True
+    with engine.begin() as connection:  # a row the first replica reads from
+        first_fact = connection.execute(sa.select(FactRow.id)).scalars().first()
+    assert store_knowledge(engine, knowledge) is False
+    with Session(engine) as session:
+        assert session.get(FactRow, first_fact) is not None
+
+
+def test_changed_knowledge_replaces_the_rows_in_one_transaction(tmp_path: Path) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'kb.db'}")
+    knowledge = load_knowledge()
+    store_knowledge(engine, knowledge)
+    vantaa = knowledge.organisations["city-of-vantaa"]
+    changed = replace(
+        knowledge,
+        organisations={
+            **knowledge.organisations,
+            vantaa.id: replace(vantaa, name="Vantaan kaupunki"),
+        },
+    )
+    assert store_knowledge(engine, changed) is True
+    with Session(engine) as session:
+        names = session.scalars(sa.select(OrganisationRow.name)).all()
+    assert "Vantaan kaupunki" in names and vantaa.name not in names
+    assert len(names) == len(knowledge.organisations)

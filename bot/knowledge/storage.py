@@ -2,10 +2,14 @@
 
 ``data/knowledge`` is loaded and checked at start and written to the database in one
 transaction, so every replica answers from the same rows and partners' details can
-later be edited in the database without code.
+later be edited in the database without code. The rows are written only when the
+knowledge changed (``kb_version`` holds the digest of what is stored), and replaced in
+place: a replica starting beside running ones never drops a table under them.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, declarative_base, relationship
@@ -13,6 +17,15 @@ from sqlalchemy.orm import Session, declarative_base, relationship
 from bot.knowledge.loading import Knowledge
 
 Base = declarative_base()
+
+
+class VersionRow(Base):
+    """The digest of the stored knowledge and of the tables' shape."""
+
+    __tablename__ = "kb_version"
+    id = sa.Column(sa.Integer, primary_key=True)
+    digest = sa.Column(sa.String(64), nullable=False)
+    shape = sa.Column(sa.String(64), nullable=False)
 
 
 class SourceRow(Base):
@@ -108,65 +121,110 @@ class AnswerRow(Base):
     sources = relationship("SourceRow", secondary=answer_sources)
 
 
-def store_knowledge(engine: sa.engine.Engine, knowledge: Knowledge) -> None:
-    """Replaces the knowledge tables' rows with ``knowledge``, in one transaction."""
-    # The kb_* tables are rebuilt from the files: a new column needs no migration.
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
+def tables_shape() -> str:
+    """A digest of the kb_* tables' columns: a new column means new tables."""
+    described = [
+        f"{table.name}:{column.name}:{column.type}"
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+    ]
+    return hashlib.sha256("\n".join(described).encode()).hexdigest()[:16]
+
+
+def knowledge_digest(knowledge: Knowledge) -> str:
+    """A digest of the knowledge's content (its dataclasses' reprs are stable)."""
+    return hashlib.sha256(repr(knowledge).encode()).hexdigest()[:32]
+
+
+def _lock(session: Session) -> None:
+    """Serialises concurrent stores (SQLite serialises writers on its own)."""
+    if session.bind.dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(4242)"))
+
+
+def store_knowledge(engine: sa.engine.Engine, knowledge: Knowledge) -> bool:
+    """Makes the knowledge tables hold ``knowledge``; whether anything was written.
+
+    Nothing is written when the stored digest is already this knowledge's. Else the
+    rows are replaced in one transaction: readers see the old rows or the new ones.
+    Only tables of another shape (a new column) are dropped and made again.
+    """
+    digest, shape = knowledge_digest(knowledge), tables_shape()
     with Session(engine) as session, session.begin():
-        session.add_all(SourceRow(**vars(s)) for s in knowledge.sources.values())
-        session.add_all(
-            PlaceRow(id=p.id, kind=p.kind, country=p.country, region=p.region)
-            for p in knowledge.places.values()
+        _lock(session)
+        inspector = sa.inspect(session.connection())
+        stored = None
+        if inspector.has_table(VersionRow.__tablename__):
+            stored = session.get(VersionRow, 1)
+        if stored is not None and (stored.digest, stored.shape) == (digest, shape):
+            return False
+        if stored is None or stored.shape != shape:
+            Base.metadata.drop_all(session.connection())
+            Base.metadata.create_all(session.connection())
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                if table is not VersionRow.__table__:
+                    session.execute(table.delete())
+        _insert(session, knowledge)
+        session.merge(VersionRow(id=1, digest=digest, shape=shape))
+    return True
+
+
+def _insert(session: Session, knowledge: Knowledge) -> None:
+    """Adds every row of ``knowledge`` to empty tables."""
+    session.add_all(SourceRow(**vars(s)) for s in knowledge.sources.values())
+    session.add_all(
+        PlaceRow(id=p.id, kind=p.kind, country=p.country, region=p.region)
+        for p in knowledge.places.values()
+    )
+    session.flush()
+    for organisation in knowledge.organisations.values():
+        session.add(
+            OrganisationRow(
+                id=organisation.id,
+                name=organisation.name,
+                country=organisation.country,
+                url=organisation.url,
+                next_step=organisation.next_step,
+                languages=" ".join(organisation.languages),
+                takes_referrals=organisation.takes_referrals,
+            )
         )
         session.flush()
-        for organisation in knowledge.organisations.values():
-            session.add(
-                OrganisationRow(
-                    id=organisation.id,
-                    name=organisation.name,
-                    country=organisation.country,
-                    url=organisation.url,
-                    next_step=organisation.next_step,
-                    languages=" ".join(organisation.languages),
-                    takes_referrals=organisation.takes_referrals,
-                )
+        session.add_all(
+            ServiceRow(organisation_id=organisation.id, topic=topic, place_id=place)
+            for topic in organisation.topics
+            for places in organisation.serves.values()
+            for place in places
+        )
+        session.add_all(
+            FactRow(
+                organisation_id=organisation.id,
+                position=position,
+                key=fact.key,
+                value=fact.value,
+                unit=fact.unit,
+                text=fact.text,
+                note=fact.note,
+                uncertain=fact.uncertain,
+                source_id=fact.source,
             )
-            session.flush()
-            session.add_all(
-                ServiceRow(organisation_id=organisation.id, topic=topic, place_id=place)
-                for topic in organisation.topics
-                for places in organisation.serves.values()
-                for place in places
+            for position, fact in enumerate(organisation.facts)
+        )
+        sources = {row.id: row for row in session.scalars(sa.select(SourceRow))}
+        session.add_all(
+            AnswerRow(
+                organisation_id=organisation.id,
+                topic=topic,
+                position=position,
+                text=sentence.text,
+                uncertain=sentence.uncertain,
+                about=" ".join(sentence.about),
+                sources=[sources[source] for source in sentence.sources],
             )
-            session.add_all(
-                FactRow(
-                    organisation_id=organisation.id,
-                    position=position,
-                    key=fact.key,
-                    value=fact.value,
-                    unit=fact.unit,
-                    text=fact.text,
-                    note=fact.note,
-                    uncertain=fact.uncertain,
-                    source_id=fact.source,
-                )
-                for position, fact in enumerate(organisation.facts)
-            )
-            sources = {row.id: row for row in session.scalars(sa.select(SourceRow))}
-            session.add_all(
-                AnswerRow(
-                    organisation_id=organisation.id,
-                    topic=topic,
-                    position=position,
-                    text=sentence.text,
-                    uncertain=sentence.uncertain,
-                    about=" ".join(sentence.about),
-                    sources=[sources[source] for source in sentence.sources],
-                )
-                for topic, sentences in organisation.answers.items()
-                for position, sentence in enumerate(sentences)
-            )
+            for topic, sentences in organisation.answers.items()
+            for position, sentence in enumerate(sentences)
+        )
 
 
 def route_to_partners(
