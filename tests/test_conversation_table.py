@@ -13,9 +13,9 @@ import itertools
 from dataclasses import dataclass
 
 import pytest
-import yaml
 
 from bot.i18n import format_money, render
+from bot.nlu.check import load_language, plain_text
 from bot.settings import ROOT
 from bot.web.nlg import domain_responses
 from tests.conftest import Assistant, say
@@ -118,12 +118,11 @@ RESULTS = ROOT / "var" / "results" / "routing_table.txt"
 
 
 def first_heldout_question(language: str, intent: str) -> str:
-    """The first held-out example of ``intent`` in ``language`` (never trained on)."""
-    blocks = yaml.safe_load((ROOT / "tests" / "nlu" / f"{language}.yml").read_text())
-    for block in blocks["nlu"]:
-        if block.get("intent") == intent:
-            return block["examples"].splitlines()[0].lstrip("- ").strip()
-    raise LookupError(f"no held-out {intent} in {language}")
+    """The first dev held-out example of ``intent`` in ``language``."""
+    examples = load_language(language).heldout[intent]
+    if not examples:
+        raise LookupError(f"no held-out {intent} in {language}")
+    return plain_text(examples[0])
 
 
 @dataclass
