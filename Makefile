@@ -11,7 +11,7 @@ STAFF_LANGS := $(patsubst locales/%/LC_MESSAGES/portal.po,%,$(wildcard locales/*
 CATALOGS := $(foreach l,$(LANGS),locales/$(l)/LC_MESSAGES/messages.mo) \
   $(foreach l,$(STAFF_LANGS),locales/$(l)/LC_MESSAGES/portal.mo)
 
-.PHONY: install run shell test lint unit e2e browser validate model stories eval figures bench extract clean
+.PHONY: install run shell test lint unit e2e browser validate model stories eval figures run-cluster bench extract clean
 
 install: $(VENV)/.installed $(CATALOGS)
 
@@ -61,11 +61,16 @@ stories: model
 
 eval: model
 	$(PY) scripts/evaluate_nlu.py --floor 0.90
+	$(PY) scripts/evaluate_conversations.py
 
 # The README's NLU figures: the test held-out set, never read while improving.
 figures: model
 	$(PY) scripts/evaluate_nlu.py --set test
-	$(PY) scripts/evaluate_conversations.py
+
+# The replicated topology (PostgreSQL, Redis, HAProxy, REPLICAS of each process).
+run-cluster: install model
+	bash scripts/setup_cluster.sh
+	$(PY) -m bot.cluster
 
 bench: model browser
 	$(PY) scripts/bench_nlu.py
