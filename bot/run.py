@@ -14,6 +14,7 @@ import os
 import secrets
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -42,6 +43,8 @@ class Service:
     command: list[str]
     ready_url: str
     environment: dict[str, str] | None = None
+    user: str | None = None  # run as this user (supervisord started as root)
+    autostart: bool = True
 
 
 def control_directory(rasa_port: int = settings.RASA_PORT) -> Path:
@@ -49,7 +52,11 @@ def control_directory(rasa_port: int = settings.RASA_PORT) -> Path:
     return settings.ROOT / "var" / "run" / str(rasa_port)
 
 
-def rasa_command(model: str) -> list[str]:
+def rasa_command(
+    model: str,
+    port: int = settings.RASA_PORT,
+    endpoints: str = "endpoints.yml",
+) -> list[str]:
     """``rasa run`` with the channels, called from browsers on ALLOWED_ORIGINS only.
 
     Its HTTP API (trackers, models) is on only with RASA_API_TOKEN, and then every
@@ -65,9 +72,9 @@ def rasa_command(model: str) -> list[str]:
         "--interface",
         settings.HOST,
         "--port",
-        str(settings.RASA_PORT),
+        str(port),
         "--endpoints",
-        "endpoints.yml",
+        endpoints,
         "--credentials",
         "credentials.yml",
         "--cors",
@@ -152,7 +159,7 @@ def supervisor_config(all_services: list[Service], directory: Path) -> str:
             f"[program:{service.name}]",
             "command=" + shlex.join(service.command).replace("%", "%%"),
             f"directory={settings.ROOT}",
-            "autostart=true",
+            f"autostart={'true' if service.autostart else 'false'}",
             "autorestart=true",
             # Dying within startsecs is a failed start: retried with growing delays.
             "startsecs=5",
@@ -167,11 +174,20 @@ def supervisor_config(all_services: list[Service], directory: Path) -> str:
         if service.environment:
             pairs = ",".join(f'{k}="{v}"' for k, v in service.environment.items())
             lines.append(f"environment={pairs}")
+        if service.user:
+            lines.append(f"user={service.user}")
     return "\n".join(lines) + "\n"
 
 
 def answers(url: str) -> bool:
-    """Whether ``url`` answers with a success status."""
+    """Whether ``url`` answers with a success status (``tcp://``: accepts)."""
+    if url.startswith("tcp://"):
+        host, port = url.removeprefix("tcp://").rsplit(":", 1)
+        try:
+            socket.create_connection((host, int(port)), timeout=2).close()
+            return True
+        except OSError:
+            return False
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return response.status < 400
@@ -192,10 +208,15 @@ def process_environment() -> dict[str, str]:
 
 
 def supervise(
-    all_services: list[Service], environment: dict[str, str]
+    all_services: list[Service],
+    environment: dict[str, str],
+    directory: Path | None = None,
 ) -> subprocess.Popen:
-    """Starts supervisord with the services; returns once every one answers."""
-    directory = control_directory()
+    """Starts supervisord with the services; returns once every one answers.
+
+    Services that do not start on their own (``autostart``) are not waited for.
+    """
+    directory = directory or control_directory()
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     config = directory / "supervisord.conf"
     config.write_text(supervisor_config(all_services, directory), encoding="utf-8")
@@ -204,8 +225,14 @@ def supervise(
         cwd=settings.ROOT,
         env=environment,
     )
+    wait_for(supervisor, [s for s in all_services if s.autostart])
+    return supervisor
+
+
+def wait_for(supervisor: subprocess.Popen, waited: list[Service]) -> None:
+    """Returns once every service answers; stops everything if one does not in time."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    for service in all_services:
+    for service in waited:
         while not answers(service.ready_url):
             if supervisor.poll() is not None:
                 raise RuntimeError("supervisord stopped while starting the assistant.")
@@ -216,7 +243,6 @@ def supervise(
                 )
             time.sleep(0.5)
         print(f"  {service.name} is up: {service.ready_url}", flush=True)
-    return supervisor
 
 
 def stop(supervisor: subprocess.Popen | None) -> None:
