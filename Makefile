@@ -11,7 +11,7 @@ STAFF_LANGS := $(patsubst locales/%/LC_MESSAGES/portal.po,%,$(wildcard locales/*
 CATALOGS := $(foreach l,$(LANGS),locales/$(l)/LC_MESSAGES/messages.mo) \
   $(foreach l,$(STAFF_LANGS),locales/$(l)/LC_MESSAGES/portal.mo)
 
-.PHONY: install run shell test lint unit e2e browser validate model stories eval figures run-cluster bench extract clean
+.PHONY: install run shell test lint unit e2e browser validate model stories eval figures run-cluster cluster-test bench extract clean
 
 install: $(VENV)/.installed $(CATALOGS)
 
@@ -32,14 +32,14 @@ run: install
 shell: install
 	$(PY) -m bot.run --shell
 
-test: install lint unit validate model e2e stories eval
+test: install lint unit validate model e2e stories eval cluster-test
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
 unit: install
-	$(PY) -m pytest -q -m "not e2e"
+	$(PY) -m pytest -q -m "not e2e and not cluster"
 
 e2e: model browser
 	$(PY) -m pytest -q -m e2e
@@ -71,6 +71,11 @@ figures: model
 run-cluster: install model
 	bash scripts/setup_cluster.sh
 	$(PY) -m bot.cluster
+
+# Its load and fault test: 50 conversations, a Rasa replica and an action server killed.
+cluster-test: install model
+	bash scripts/setup_cluster.sh
+	$(PY) -m pytest -q -s -m cluster
 
 bench: model browser
 	$(PY) scripts/bench_nlu.py

@@ -171,7 +171,11 @@ def postgres_service(
         database="assistant",
     ).render_as_string(hide_password=False)
     ready = f"tcp://127.0.0.1:{ports.postgres}"
-    return Service("postgres", command, ready, user=user), url
+    # Fast shutdown (SIGINT): clients are disconnected instead of waited for.
+    postgres = Service(
+        "postgres", command, ready, user=user, priority=100, stop_signal="INT"
+    )
+    return postgres, url
 
 
 def _initdb(data: Path, user: str | None, password: str) -> None:
@@ -227,6 +231,7 @@ def redis_service(ports: Ports, directory: Path, password: str) -> tuple[Service
         "redis",
         [debian_tool("redis-server"), str(config)],
         f"tcp://127.0.0.1:{ports.redis}",
+        priority=100,
     )
     return service, f"redis://:{password}@127.0.0.1:{ports.redis}/0"
 
@@ -259,8 +264,8 @@ def haproxy_config(ports: Ports, replicas: int) -> str:
 
     def servers(name: str, port_of, check: str, sticky: bool = False) -> list[str]:
         return [
-            f"    server {name}{i + 1} 127.0.0.1:{port_of(i)} check inter 1s "
-            f"fall 2 rise 2{f' cookie {name}{i + 1}' if sticky else ''}"
+            f"    server {name}{i + 1} 127.0.0.1:{port_of(i)} check inter 2s "
+            f"fall 3 rise 2{f' cookie {name}{i + 1}' if sticky else ''}"
             for i in range(replicas)
         ] + [f"    option httpchk GET {check}"]
 
@@ -278,6 +283,8 @@ def haproxy_config(ports: Ports, replicas: int) -> str:
         "    timeout client 60s",
         "    timeout server 60s",
         "    timeout tunnel 1h",
+        # A busy replica answers its check late; a dead one refuses it at once.
+        "    timeout check 5s",
         "",
         "frontend public",
         f"    bind {settings.HOST}:{ports.public}",
@@ -439,8 +446,12 @@ def main() -> int:
             [debian_tool("haproxy"), "-db", "-f", str(directory / "haproxy.cfg")],
             f"tcp://{local(settings.HOST)}:{ports.public}",
             autostart=False,
+            priority=900,
         )
         (directory / "haproxy.cfg").write_text(haproxy_config(ports, REPLICAS))
+        urls = directory / "urls.json"  # for operators and the cluster test
+        urls.touch(mode=0o600)
+        urls.write_text(json.dumps({"database": database_url, "redis": redis_url}))
         model = str(ensure_model())
         os.environ["DATABASE_URL"] = database_url
         settings.DATABASE_URL = database_url

@@ -27,6 +27,8 @@ class AssistantProcess:
     Its Rasa HTTP API is on, with ``api_token``.
     """
 
+    module = "bot.run"
+
     def __init__(self, ports: dict[str, str], database: Path) -> None:
         self.api_token = secrets.token_urlsafe(16)
         self.env = {
@@ -35,16 +37,22 @@ class AssistantProcess:
             "DATABASE_URL": f"sqlite:///{database}",
             "RASA_API_TOKEN": self.api_token,
         }
-        self.rasa_port = int(ports["RASA_PORT"])
+        self.rasa_port = int(ports.get("RASA_PORT", "0"))
         self.database = database
         self.log = database.with_suffix(".log")
         self.process: subprocess.Popen | None = None
+
+    def control_file(self) -> Path:
+        """Supervisord's configuration, which supervisorctl reads."""
+        from bot.run import control_directory
+
+        return control_directory(self.rasa_port) / "supervisord.conf"
 
     def start(self) -> None:
         """Starts it and returns once every process answers (training if needed)."""
         self.log.parent.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.run"],
+            [sys.executable, "-m", self.module],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.PIPE,
@@ -67,19 +75,19 @@ class AssistantProcess:
                 if READY_LINE in line:
                     ready.set()
 
-    def pid(self, program: str) -> int:
-        """The process id of one of its processes ("web", "actions", "rasa")."""
-        from bot.run import control_directory
-
-        config = control_directory(self.rasa_port) / "supervisord.conf"
-        output = subprocess.run(
-            [sys.executable, "-m", "supervisor.supervisorctl", "-c", str(config)]
-            + ["pid", program],
+    def supervisorctl(self, *arguments: str) -> str:
+        """What ``supervisorctl`` prints for these arguments."""
+        return subprocess.run(
+            [sys.executable, "-m", "supervisor.supervisorctl"]
+            + ["-c", str(self.control_file()), *arguments],
             capture_output=True,
             text=True,
-            check=True,
+            check=False,
         ).stdout
-        return int(output.strip())
+
+    def pid(self, program: str) -> int:
+        """The process id of one of its processes ("web", "actions", "rasa")."""
+        return int(self.supervisorctl("pid", program).strip())
 
     def stop(self) -> None:
         """Stops all its processes (bot.run stops the three on SIGTERM)."""
@@ -98,3 +106,30 @@ class AssistantProcess:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class ClusterProcess(AssistantProcess):
+    """The replicated topology (``python -m bot.cluster``) on its own ports.
+
+    PostgreSQL and Redis are its own (from Debian's packages), started by it.
+    """
+
+    module = "bot.cluster"
+
+    def __init__(self, public_port: int, base_port: int, log: Path) -> None:
+        super().__init__({}, log.with_suffix(".db"))
+        self.env.pop("DATABASE_URL")
+        self.env.pop("REDIS_URL", None)
+        self.env.update(
+            CLUSTER_PORT=str(public_port),
+            CLUSTER_BASE_PORT=str(base_port),
+            REPLICAS="2",
+        )
+        self.public_port = public_port
+        self.log = log
+
+    def control_file(self) -> Path:
+        """Supervisord's configuration, which supervisorctl reads."""
+        from bot.cluster import cluster_directory
+
+        return cluster_directory(self.public_port) / "supervisord.conf"

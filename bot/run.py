@@ -45,6 +45,9 @@ class Service:
     environment: dict[str, str] | None = None
     user: str | None = None  # run as this user (supervisord started as root)
     autostart: bool = True
+    # Started in this order, stopped in the reverse one (supervisord's priority).
+    priority: int = 500
+    stop_signal: str = "TERM"
 
 
 def control_directory(rasa_port: int = settings.RASA_PORT) -> Path:
@@ -160,6 +163,8 @@ def supervisor_config(all_services: list[Service], directory: Path) -> str:
             "command=" + shlex.join(service.command).replace("%", "%%"),
             f"directory={settings.ROOT}",
             f"autostart={'true' if service.autostart else 'false'}",
+            f"priority={service.priority}",
+            f"stopsignal={service.stop_signal}",
             "autorestart=true",
             # Dying within startsecs is a failed start: retried with growing delays.
             "startsecs=5",
