@@ -216,13 +216,31 @@ class ErasedConversation(Base):
     recorded_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, index=True)
 
 
+# Held on PostgreSQL while migrating: replicas starting at once migrate one by one.
+MIGRATION_LOCK = 7_264_001
+
+
 def migrate(database_url: str) -> None:
-    """Brings the project's tables to the newest migration (alembic upgrade head)."""
+    """Brings the project's tables to the newest migration (alembic upgrade head).
+
+    On PostgreSQL an advisory lock serialises replicas that start at once; SQLite
+    serialises writers itself.
+    """
     settings.ensure_database_directory(database_url)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", database_url)
-    command.upgrade(config, "head")
+    if not database_url.startswith("postgresql"):
+        command.upgrade(config, "head")
+        return
+    engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+    with engine.connect() as connection:
+        connection.execute(sa.text(f"SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+        try:
+            command.upgrade(config, "head")
+        finally:
+            connection.execute(sa.text(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+    engine.dispose()
 
 
 @lru_cache(maxsize=4)
