@@ -17,6 +17,7 @@ single-machine default on SQLite.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pwd
@@ -141,8 +142,11 @@ def postgres_service(
     ports: Ports, directory: Path, password: str
 ) -> tuple[Service, str]:
     """Our PostgreSQL server (made on first use) and the URL of its database."""
+    # As root, PostgreSQL runs as its own user, in its own folder: one per checkout
+    # and port (its password is this checkout's).
+    checkout = hashlib.sha256(str(directory).encode()).hexdigest()[:8]
     data = (
-        Path("/var/lib/postgresql") / f"assistant-{ports.public}"
+        Path("/var/lib/postgresql") / f"assistant-{ports.public}-{checkout}"
         if as_root()
         else directory / "postgres"
     )
