@@ -12,9 +12,13 @@ import inspect
 from importlib.metadata import version
 from typing import Any
 
+import pytest
+from jsonschema import ValidationError
+from rasa.core.actions.action import RemoteAction
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
 
+from bot import rasa_patches
 from bot.channels.rest import CheckedRestInput
 from bot.channels.socketio import CheckedSocketIOInput
 
@@ -63,3 +67,15 @@ def test_socketio_blueprint_registers_the_handlers_we_replace() -> None:
     assert ours.sio.eio.handlers["message"].__qualname__.startswith(
         "checked_eio_message"
     )
+
+
+def test_action_responses_are_still_validated_with_rasas_schema() -> None:
+    """bot.rasa_patches replaces the method Rasa calls; valid and invalid alike."""
+    source = inspect.getsource(RemoteAction.run)
+    assert "self._validate_action_result(response)" in source
+    rasa_patches.apply()
+    action = RemoteAction("action_answer_topic", None)
+    valid = {"events": [{"event": "slot", "name": "city", "value": "Tilburg"}]}
+    assert action._validate_action_result(valid) is True
+    with pytest.raises(ValidationError, match="Failed to validate Action server"):
+        action._validate_action_result({"events": [{"event": "no such event"}]})

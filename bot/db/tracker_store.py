@@ -35,7 +35,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import Session
 
-from bot import settings
+from bot import rasa_patches, settings
 from bot.db.tables import (
     ErasedConversation,
     ErasureRequest,
@@ -69,6 +69,7 @@ class ErasureAwareTrackerStore(SQLTrackerStore):
         or Rasa's ``dialect``, ``db``, ... settings without it. Our tables (the
         erasures) are migrated too: Rasa may start before the other processes.
         """
+        rasa_patches.apply()  # we are in Rasa's process: make it faster first
         if host and "://" in host:
             settings.ensure_database_directory(host)
         super().__init__(domain=domain, host=host, event_broker=event_broker, **kwargs)
