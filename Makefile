@@ -11,7 +11,7 @@ STAFF_LANGS := $(patsubst locales/%/LC_MESSAGES/portal.po,%,$(wildcard locales/*
 CATALOGS := $(foreach l,$(LANGS),locales/$(l)/LC_MESSAGES/messages.mo) \
   $(foreach l,$(STAFF_LANGS),locales/$(l)/LC_MESSAGES/portal.mo)
 
-.PHONY: install run shell test lint unit e2e browser validate model stories eval figures run-cluster cluster-test bench extract clean
+.PHONY: install run shell test lint unit e2e browser validate model stories eval figures run-cluster cluster-test profile bench extract clean
 
 install: $(VENV)/.installed $(CATALOGS)
 
@@ -67,6 +67,10 @@ eval: model
 figures: model
 	$(PY) scripts/evaluate_nlu.py --set test
 
+# Where a message's CPU time goes, per process (py-spy under the benchmark's load).
+profile: model
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) scripts/profile.py
+
 # The replicated topology (PostgreSQL, Redis, HAProxy, REPLICAS of each process).
 run-cluster: install model
 	bash scripts/setup_cluster.sh
@@ -81,6 +85,7 @@ bench: model browser
 	$(PY) scripts/bench_nlu.py
 	$(PY) scripts/bench_memory.py
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_starter.py
 	$(PY) scripts/bench_widget.py
 	$(PY) scripts/bench_portal.py
 	$(PY) scripts/fuzz.py

@@ -46,15 +46,23 @@ def peak_memory_mb(pid: int) -> float:
 
 
 def children(pid: int) -> list[int]:
+    """The assistant's processes: the descendants of ``pid`` but supervisord."""
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(c) for c in (task / "children").read_text().split()]
+        for child in (int(c) for c in (task / "children").read_text().split()):
+            if "supervisord" in Path(f"/proc/{child}/cmdline").read_text():
+                found += children(child)
+            else:
+                found.append(child)
     return found
 
 
 def command_name(pid: int) -> str:
     args = Path(f"/proc/{pid}/cmdline").read_text().split("\0")
-    for marker, name in (("bot.web.app", "web app"), ("rasa_sdk", "action server")):
+    for marker, name in (
+        ("bot.web.app", "web app"),
+        ("bot.action_server", "action server"),
+    ):
         if marker in args:
             return name
     return "Rasa" if "rasa" in args else " ".join(args[:3])
