@@ -101,6 +101,26 @@ async def load(users: int, rounds: int) -> tuple[int, float, list[float]]:
     return len(latencies), elapsed, latencies
 
 
+LONG_TURNS = 100
+
+
+async def long_conversation(turns: int) -> tuple[float, float]:
+    """Median latency of the first and of the last ten messages of one conversation.
+
+    Rasa reads the whole tracker back for every message: how much that grows.
+    """
+    messages = [m for c in CONVERSATIONS for m in c]
+    latencies = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as s:
+        for turn in range(turns):
+            start = time.perf_counter()
+            message = messages[turn % len(messages)]
+            async with s.post(REST, json={"sender": "long", "message": message}) as r:
+                await r.read()
+            latencies.append(time.perf_counter() - start)
+    return statistics.median(latencies[:10]), statistics.median(latencies[-10:])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5, help="conversations per user")
@@ -119,6 +139,12 @@ def main() -> int:
                     f"{percentile(latencies, 0.95) * 1000:7.0f} "
                     f"{percentile(latencies, 0.99) * 1000:7.0f}"
                 )
+            first, last = asyncio.run(long_conversation(LONG_TURNS))
+            print(
+                f"\nOne conversation of {LONG_TURNS} messages: p50 of the first ten "
+                f"{first * 1000:.0f} ms, of the last ten {last * 1000:.0f} ms "
+                f"({last / first:.2f}x)"
+            )
             print("\nPeak memory (VmHWM) per process:")
             for pid in children(running.process.pid):
                 print(f"  {command_name(pid):14} {peak_memory_mb(pid):8.0f} MB")
