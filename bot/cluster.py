@@ -324,7 +324,8 @@ def app_services(
         found.append(
             Service(
                 f"rasa{i + 1}",
-                rasa_command(model, ports.rasa(i), str(endpoints)),
+                # Behind the balancer only: loopback, whatever HOST is.
+                rasa_command(model, ports.rasa(i), str(endpoints), "127.0.0.1"),
                 f"http://127.0.0.1:{ports.rasa(i)}/",
                 {"SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_REQUEST_BYTES)},
                 autostart=False,
@@ -424,6 +425,9 @@ def start_programs(directory: Path, names: list[str]) -> None:
 
 def main() -> int:
     """Starts the topology and runs it until Ctrl-C or SIGTERM."""
+    if REPLICAS < 1:
+        print("REPLICAS must be 1 or more.", file=sys.stderr)
+        return 2
     ports = Ports(public=CLUSTER_PORT, base=BASE_PORT)
     directory = cluster_directory(ports.public)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)

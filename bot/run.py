@@ -59,6 +59,7 @@ def rasa_command(
     model: str,
     port: int = settings.RASA_PORT,
     endpoints: str = "endpoints.yml",
+    interface: str | None = None,
 ) -> list[str]:
     """``rasa run`` with the channels, called from browsers on ALLOWED_ORIGINS only.
 
@@ -73,7 +74,7 @@ def rasa_command(
         "--model",
         model,
         "--interface",
-        settings.HOST,
+        interface or settings.HOST,
         "--port",
         str(port),
         "--endpoints",

@@ -1,0 +1,49 @@
+"""The replicated topology's configuration: what is public, where each part listens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import settings
+from bot.cluster import Ports, app_services, haproxy_config, lock_store
+
+PORTS = Ports(public=8080, base=6100)
+
+
+def test_only_the_balancer_is_public_and_it_routes_only_the_channels_to_rasa() -> None:
+    config = haproxy_config(PORTS, replicas=2)
+    binds = [line.split()[1] for line in config.splitlines() if "bind " in line]
+    assert binds == ["127.0.0.1:8080", "127.0.0.1:6200"]  # HOST, then loopback
+    assert "acl channel path_beg /socket.io/" in config
+    assert "acl channel path /webhooks/rest/webhook" in config
+    assert "use_backend rasa if channel" in config  # the API goes to the web app: 404
+    assert config.count("server rasa") == 2 and "cookie assistant_replica" in config
+
+
+def test_every_replica_listens_on_loopback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even when the public port is open to the network (HOST=0.0.0.0)."""
+    monkeypatch.setattr(settings, "HOST", "0.0.0.0")
+    assert "bind 0.0.0.0:8080" in haproxy_config(PORTS, replicas=1)
+    services = app_services(
+        "model.tar.gz", PORTS, 2, tmp_path / "endpoints.yml", "http://x:8080"
+    )
+    for service in services:
+        command = service.command
+        flag = "--interface" if "--interface" in command else "--host"
+        assert command[command.index(flag) + 1] == "127.0.0.1", service.name
+    assert [s.name for s in services if not s.autostart] == [s.name for s in services]
+
+
+def test_the_lock_store_reads_the_redis_url() -> None:
+    assert lock_store("redis://:secret@10.0.0.5:6380/2") == {
+        "type": "redis",
+        "url": "10.0.0.5",
+        "port": 6380,
+        "password": "secret",
+        "db": 2,
+        "key_prefix": "assistant",
+    }
