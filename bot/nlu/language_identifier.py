@@ -80,7 +80,7 @@ def has_no_language_of_ours(message: Message) -> bool:
     DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True
 )
 class LanguageIdentifier(GraphComponent):
-    """Adds the message's language and sends unreadable input to the fallback."""
+    """Adds the message's language, which the intent classifier reads next."""
 
     def __init__(
         self,
