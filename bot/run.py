@@ -85,7 +85,9 @@ def rasa_command(
         *settings.allowed_origins(),
     ]
     if settings.RASA_API_TOKEN:
-        command += ["--enable-api", "--auth-token", settings.RASA_API_TOKEN]
+        # One argument: a token may begin with "-" (URL-safe base64), which argparse
+        # would take for an option.
+        command += ["--enable-api", f"--auth-token={settings.RASA_API_TOKEN}"]
     return command
 
 
