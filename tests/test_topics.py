@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from babel.messages.pofile import read_po
 
 from bot.knowledge.loading import shipped_knowledge
 from bot.nlu.check import domain_names
 from bot.settings import ROOT
-from bot.staff.queries import TOPIC_LABELS
 from bot.topics import (
     COMPUTED,
     EVERYWHERE,
@@ -19,6 +19,12 @@ from bot.topics import (
     Topic,
 )
 from bot.web.widget import TOPIC_PAYLOADS
+
+
+def staff_catalog_ids() -> set[str]:
+    """The message ids of the staff pages' catalog template (``make extract``)."""
+    with (ROOT / "locales" / "portal.pot").open("rb") as template:
+        return {message.id for message in read_po(template) if message.id}
 
 
 def first_action_after(intent: str) -> str:
@@ -42,7 +48,7 @@ def test_each_topic_is_asked_answered_and_named(topic: Topic) -> None:
         assert TOPIC_OF_INTENT[topic.intent] == topic.name
     if topic.general:
         assert topic.general in responses["responses"]
-    assert topic.label == TOPIC_LABELS[topic.name]
+    assert topic.label in staff_catalog_ids()  # translated on the staff pages
     if topic.answered_by != COMPUTED:  # a handoff or a page may open on it
         assert TOPIC_PAYLOADS[topic.name] == f"/{topic.intent}"
     assert topic.broader is None or topic.broader in {t.name for t in TOPICS}
