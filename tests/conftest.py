@@ -18,6 +18,8 @@ from bot.i18n import render
 from bot.launcher import AssistantProcess
 from bot.web.nlg import domain_responses
 
+pytest_plugins = ["tests.databases"]
+
 # TEST_PORT_OFFSET lets two test runs share a machine (each its own assistant).
 _OFFSET = int(os.environ.get("TEST_PORT_OFFSET", "0"))
 PORTS = {

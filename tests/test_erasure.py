@@ -9,23 +9,17 @@ conversation.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
-import subprocess
-import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from rasa.core.tracker_store import TrackerStore
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     BotUttered,
@@ -35,12 +29,10 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.privacy import ActionDeleteMyData
-from bot import settings
 from bot.db import erasure
 from bot.db.tables import (
     RASA_EVENTS,
@@ -55,98 +47,15 @@ from bot.db.tables import (
 )
 from bot.db.tracker_store import ErasureAwareTrackerStore
 from tests.conftest import PORTS, Assistant, expected, make_tracker, say
+from tests.databases import DOMAIN
 
 NAME = "Amina Testperson"
 PHONE = "+358401234567"
 PERSONAL = ("Amina", "1234567")  # the name, and the phone number however written
 SENDER = "erasing-user"
-DOMAIN = Domain.from_dict(
-    {
-        "slots": {
-            name: {"type": "text", "mappings": [{"type": "custom"}]}
-            for name in ("referral_name", "referral_contact")
-        }
-    }
-)
 
 
 # --- The databases -----------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def postgresql_server() -> Iterator[str]:
-    """A throwaway PostgreSQL server (skipped where PostgreSQL is not installed)."""
-    if not (shutil.which("initdb") and shutil.which("pg_ctl")):
-        pytest.skip("PostgreSQL is not installed")
-    directory = Path(tempfile.mkdtemp(prefix="erasure-pg-"))
-    as_postgres: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL does not run as root
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-        shutil.chown(directory, "postgres")
-    data, port = directory / "data", free_port()
-    try:
-        subprocess.run(
-            [*as_postgres, "initdb", "-D", str(data), "-A", "trust", "-U", "postgres"]
-            + ["--no-sync"],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-        options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -F"
-        subprocess.run(
-            [*as_postgres, "pg_ctl", "-D", str(data), "-o", options, "-w", "-t", "60"]
-            + ["-l", str(directory / "log"), "start"],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-        yield f"postgresql://postgres@127.0.0.1:{port}"
-    finally:
-        subprocess.run(
-            [*as_postgres, "pg_ctl", "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-            timeout=60,
-        )
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> str:
-    """A new, empty database: the URL as DATABASE_URL would give it."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'var' / 'assistant.db'}"
-    else:
-        server = request.getfixturevalue("postgresql_server")
-        name = f"erasure_{uuid.uuid4().hex[:12]}"
-        admin = sa.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f"CREATE DATABASE {name}"))
-        admin.dispose()
-        url = f"{server}/{name}"
-    monkeypatch.setattr(settings, "DATABASE_URL", url)
-    return url
-
-
-@pytest.fixture
-def store(database: str) -> Iterator[ErasureAwareTrackerStore]:
-    """Our store, made by Rasa from the endpoints.yml configuration."""
-    made = TrackerStore.create(
-        EndpointConfig(
-            url=database, type="bot.db.tracker_store.ErasureAwareTrackerStore"
-        ),
-        DOMAIN,
-    )
-    assert isinstance(made, ErasureAwareTrackerStore)  # not Rasa's in-memory fallback
-    yield made
-    made.engine.dispose()
 
 
 def stored(url: str, sender: str = SENDER) -> list[str]:

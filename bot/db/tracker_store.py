@@ -12,6 +12,15 @@ read per save, whether the conversation was erased (``ErasedConversation``):
   is saved as Rasa would;
 - what is read back is only the conversation begun after the erasure.
 
+Rasa reads a conversation back for every message and rebuilds it from all its events,
+so a long conversation answers ever more slowly. This store keeps, per process, the
+trackers it saved last (``Checkpoint``, a bounded cache): the next read asks the
+database only for the events stored after the checkpoint (another replica may have
+handled a message) and applies those. The database stays the only truth: a checkpoint
+is dropped when the conversation was erased or its last event is gone, when a new
+session begins, after ``TRACKER_CACHE_SECONDS``, and whenever a turn fails before it
+is saved (a read takes the checkpoint out; only a save puts one back).
+
 ``endpoints.yml``::
 
     tracker_store:
@@ -23,14 +32,18 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import time
+from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import Session
@@ -46,6 +59,25 @@ from bot.db.tables import (
 )
 
 logger = logging.getLogger(__name__)
+
+# How many conversations' trackers a process keeps, and for how long (seconds).
+TRACKER_CACHE_SIZE = int(os.environ.get("TRACKER_CACHE_SIZE", "1000"))
+TRACKER_CACHE_SECONDS = float(os.environ.get("TRACKER_CACHE_SECONDS", "900"))
+
+
+@dataclass
+class Checkpoint:
+    """A tracker as stored: its last stored event (id, time) and how many it holds.
+
+    SQLite may give a deleted row's id to a new row: the time tells them apart.
+    """
+
+    tracker: DialogueStateTracker
+    last_id: int
+    last_time: float | None
+    stored: int
+    domain: Domain | None
+    at: float
 
 
 def event_key(event: dict[str, Any]) -> EventKey:
@@ -74,14 +106,23 @@ class ErasureAwareTrackerStore(SQLTrackerStore):
             settings.ensure_database_directory(host)
         super().__init__(domain=domain, host=host, event_broker=event_broker, **kwargs)
         migrate(self.engine.url.render_as_string(hide_password=False))
+        # Trackers as saved last, and those handed out by a read and not saved yet.
+        self._saved: OrderedDict[str, Checkpoint] = OrderedDict()
+        self._handed: OrderedDict[str, Checkpoint] = OrderedDict()
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
         """The tracker as stored, less anything from up to an erasure."""
+        checkpoint = self._saved.pop(sender_id, None)
         with self.session_scope() as session:
             erased = session.get(ErasedConversation, sender_id)
             asked_at = erased.asked_at if erased is not None else None
+            if checkpoint is not None and asked_at is None:
+                if not fetch_events_from_all_sessions and self._catch_up(
+                    session, checkpoint
+                ):
+                    return self._hand_out(sender_id, checkpoint)
             rows = self._event_query(
                 session,
                 sender_id,
@@ -91,17 +132,81 @@ class ErasureAwareTrackerStore(SQLTrackerStore):
         if asked_at is not None:
             keys = [event_key(event) for event in events]
             events = events[new_conversation_start(keys, asked_at) :]
-        if self.domain and events:
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
-        return None
+        if not (self.domain and events):
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        if asked_at is None and not fetch_events_from_all_sessions:
+            last = rows[-1]
+            self._hand_out(
+                sender_id,
+                self._checkpoint(tracker, (last.id, last.timestamp), len(events)),
+            )
+        return tracker
+
+    def _checkpoint(
+        self, tracker: DialogueStateTracker, last: tuple[int, float | None], stored: int
+    ) -> Checkpoint:
+        return Checkpoint(tracker, *last, stored, self.domain, time.monotonic())
+
+    def _catch_up(self, session: Session, checkpoint: Checkpoint) -> bool:
+        """Applies the events stored after a checkpoint; False if it cannot be used.
+
+        Its last event must still be stored (nothing was erased), no new session may
+        have begun (a read returns only the latest one), and the model's domain must
+        be the one its slots were made with.
+        """
+        if (
+            checkpoint.domain is not self.domain
+            or time.monotonic() - checkpoint.at > TRACKER_CACHE_SECONDS
+        ):
+            return False
+        event = self.SQLEvent
+        rows = session.execute(
+            sa.select(event.id, event.timestamp, event.type_name, event.data)
+            .where(
+                event.sender_id == checkpoint.tracker.sender_id,
+                event.id >= checkpoint.last_id,
+            )
+            .order_by(event.id)
+        ).all()
+        if not rows or (rows[0].id, rows[0].timestamp) != (
+            checkpoint.last_id,
+            checkpoint.last_time,
+        ):
+            return False
+        later = rows[1:]
+        if any(row.type_name == SessionStarted.type_name for row in later):
+            return False
+        if later:
+            new_events = deserialise_events([json.loads(row.data) for row in later])
+            checkpoint.tracker.update_with_events(
+                new_events, self.domain, override_timestamp=False
+            )
+            checkpoint.last_id, checkpoint.last_time = later[-1].id, later[-1].timestamp
+            checkpoint.stored += len(new_events)
+        return True
+
+    def _hand_out(self, sender_id: str, checkpoint: Checkpoint) -> DialogueStateTracker:
+        """Remembers what a read handed out, so that its save needs no count."""
+        self._handed[sender_id] = checkpoint
+        self._handed.move_to_end(sender_id)
+        while len(self._handed) > TRACKER_CACHE_SIZE:
+            self._handed.popitem(last=False)
+        return checkpoint.tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Stores the tracker's new events, unless they belong to an erased past."""
         await self.stream_events(tracker)
+        handed = self._handed.pop(tracker.sender_id, None)
+        if handed is not None and handed.tracker is not tracker:
+            handed = None
+        self._saved.pop(tracker.sender_id, None)
         with self.session_scope() as session:
             erased = session.get(ErasedConversation, tracker.sender_id)
-            if erased is None:
-                events: Iterable[Event] = self._additional_events(session, tracker)
+            if erased is None and handed is not None:
+                events: Iterable[Event] = list(tracker.events)[handed.stored :]
+            elif erased is None:
+                events = self._additional_events(session, tracker)
             elif any(
                 event.timestamp is None or event.timestamp <= erased.asked_at
                 for event in tracker.events
@@ -110,9 +215,34 @@ class ErasureAwareTrackerStore(SQLTrackerStore):
                 events = []
             else:
                 events = self._events_after_erasure(session, tracker, erased.asked_at)
-            for event in events:
-                session.add(self._row(tracker.sender_id, event))
+            rows = [self._row(tracker.sender_id, event) for event in events]
+            session.add_all(rows)
+            session.flush()
+            stored = [(row.id, row.timestamp, row.type_name) for row in rows]
             session.commit()
+        if erased is None:
+            self._remember(tracker, handed, stored)
+
+    def _remember(
+        self,
+        tracker: DialogueStateTracker,
+        handed: Checkpoint | None,
+        stored: list[tuple[int, float | None, str]],
+    ) -> None:
+        """Keeps the tracker as saved, unless a new session began in this turn."""
+        if any(type_name == SessionStarted.type_name for *_, type_name in stored):
+            return
+        if stored:
+            last = stored[-1][:2]
+        elif handed is not None:
+            last = handed.last_id, handed.last_time
+        else:
+            return
+        self._saved[tracker.sender_id] = self._checkpoint(
+            tracker, last, len(tracker.events)
+        )
+        while len(self._saved) > TRACKER_CACHE_SIZE:
+            self._saved.popitem(last=False)
 
     def _complete_erasure(
         self, session: Session, sender_id: str, asked_at: float
