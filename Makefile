@@ -82,6 +82,7 @@ cluster-test: install model
 	$(PY) -m pytest -q -s -m cluster
 
 bench: model browser
+	bash scripts/setup_cluster.sh
 	$(PY) scripts/bench_nlu.py
 	$(PY) scripts/bench_memory.py
 	$(PY) scripts/bench.py

@@ -65,7 +65,7 @@ def command_name(pid: int) -> str:
     ):
         if marker in args:
             return name
-    return "Rasa" if "rasa" in args else " ".join(args[:3])
+    return "Rasa" if "rasa" in args else Path(args[0]).name
 
 
 async def user(

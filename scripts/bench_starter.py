@@ -1,11 +1,13 @@
-"""The assistant against Rasa's own starter bot (``rasa init``), in one run.
+"""The assistant, in both topologies, against Rasa's own starter bot (``rasa init``).
 
-The starter bot is made and trained once (``var/starter``, reused while it exists),
-both run on this machine through the REST channel, and the loads are interleaved
-(starter, assistant, starter, assistant) with new conversations each time, so that
-both meet the same machine. Printed: throughput at 20 concurrent users (20 messages
-each), p50/p95/p99, one user's p50, each process's peak memory, and the ratios
-(assistant / starter). Figures, not pass/fail.
+The starter bot is made and trained once (``var/starter``, reused while it exists).
+It, the assistant as ``make run`` starts it (one process of each kind, SQLite) and the
+replicated topology of ``make run-cluster`` (PostgreSQL, Redis, HAProxy, two replicas
+of each process) run on this machine at once, answering through the REST channel; the
+loads are interleaved (starter, single, replicated, starter, ...) with new
+conversations each time, so that all meet the same machine. Printed: throughput at 20
+concurrent users (20 messages each), p50/p95/p99, one user's p50, each process's peak
+memory, and the ratios to the starter bot. Figures, not pass/fail.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench import CONVERSATIONS, PORTS, children, command_name, peak_memory_mb  # noqa: E402
 
-from bot.launcher import AssistantProcess  # noqa: E402
+from bot.launcher import AssistantProcess, ClusterProcess  # noqa: E402
 from bot.run import answers  # noqa: E402
 from bot.settings import ROOT  # noqa: E402
 
 STARTER_DIR = ROOT / "var" / "starter"
 STARTER_PORT = 25105
+# The replicated topology's balancer and first loopback port (none of the tests').
+CLUSTER_PORT, CLUSTER_BASE_PORT = 28080, 26100
 STARTER_CONVERSATIONS = [
     ["hi", "I am feeling sad", "yes", "great, thanks", "bye"],
     ["hello there", "are you a bot?", "I am happy", "goodbye"],
@@ -116,49 +120,71 @@ def median_of(runs: list[dict], key: str) -> float:
     return statistics.median(run[key] for run in runs)
 
 
+def memory_of(processes: dict[str, int]) -> dict[str, float]:
+    """Each process's peak memory, named by topology, kind and replica."""
+    memory: dict[str, float] = {}
+    for topology, pid in processes.items():
+        for child in children(pid):
+            name = f"{topology}: {command_name(child)}"
+            number = sum(key.startswith(name) for key in memory)
+            memory[f"{name} {number + 1}" if number else name] = peak_memory_mb(child)
+    return memory
+
+
+TOPOLOGIES = ("starter", "single", "replicated")
+
+
 def main() -> int:
-    """Runs both, interleaved, and prints the figures and ratios."""
+    """Runs the three, interleaved, and prints the figures and ratios."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     args = parser.parse_args()
     model = starter_model()
-    ours_url = f"http://127.0.0.1:{PORTS['RASA_PORT']}/webhooks/rest/webhook"
-    starter_url = f"http://127.0.0.1:{STARTER_PORT}/webhooks/rest/webhook"
-    results: dict[str, dict[str, list[dict]]] = {
-        "starter": {"one": [], "twenty": []},
-        "assistant": {"one": [], "twenty": []},
+    urls = {
+        "starter": f"http://127.0.0.1:{STARTER_PORT}/webhooks/rest/webhook",
+        "single": f"http://127.0.0.1:{PORTS['RASA_PORT']}/webhooks/rest/webhook",
+        "replicated": f"http://127.0.0.1:{CLUSTER_PORT}/webhooks/rest/webhook",
     }
+    said = {
+        "starter": STARTER_CONVERSATIONS,
+        "single": CONVERSATIONS,
+        "replicated": CONVERSATIONS,
+    }
+    results = {name: {"one": [], "twenty": []} for name in TOPOLOGIES}
     with tempfile.TemporaryDirectory() as tmp:
         starter = start_starter(model, Path(tmp) / "starter.log")
+        cluster = ClusterProcess(
+            CLUSTER_PORT, CLUSTER_BASE_PORT, Path(tmp) / "cluster.log"
+        )
         try:
-            with AssistantProcess(PORTS, Path(tmp) / "bench.db") as running:
-                for url, conversations in (
-                    (starter_url, STARTER_CONVERSATIONS),
-                    (ours_url, CONVERSATIONS),
-                ):
-                    asyncio.run(measure(url, conversations, 2))  # warm
+            with (
+                AssistantProcess(PORTS, Path(tmp) / "bench.db") as single,
+                cluster,
+            ):
+                for name in TOPOLOGIES:
+                    asyncio.run(measure(urls[name], said[name], 4))  # warm
                 for _ in range(args.rounds):
-                    for name, url, conversations in (
-                        ("starter", starter_url, STARTER_CONVERSATIONS),
-                        ("assistant", ours_url, CONVERSATIONS),
-                    ):
-                        one = asyncio.run(measure(url, conversations, 1))
-                        twenty = asyncio.run(measure(url, conversations, 20))
+                    for name in TOPOLOGIES:
+                        one = asyncio.run(measure(urls[name], said[name], 1))
+                        twenty = asyncio.run(measure(urls[name], said[name], 20))
                         results[name]["one"].append(one)
                         results[name]["twenty"].append(twenty)
-                memory = {
-                    command_name(pid): peak_memory_mb(pid)
-                    for pid in children(running.process.pid)
-                }
-            memory["starter bot (Rasa)"] = peak_memory_mb(starter.pid)
+                memory = memory_of(
+                    {"single": single.process.pid, "replicated": cluster.process.pid}
+                )
+            memory["starter bot: Rasa"] = peak_memory_mb(starter.pid)
         finally:
             starter.terminate()
             starter.wait(timeout=60)
     print(
         f"\nREST, medians of {args.rounds} interleaved rounds "
-        f"({MESSAGES_PER_USER} messages per user, new conversations each time):"
+        f"({MESSAGES_PER_USER} messages per user, new conversations each time; "
+        "ratios to the starter bot):"
     )
-    print(f"{'':22} {'starter bot':>12} {'assistant':>10} {'ratio':>7}")
+    print(
+        f"{'':22} {'starter':>8} {'single':>8} {'ratio':>6} "
+        f"{'replicated':>10} {'ratio':>6}"
+    )
     rows = [
         ("msg/s, 20 concurrent", "twenty", "throughput", 1),
         ("p50 ms, 20 concurrent", "twenty", "p50", 1000),
@@ -167,14 +193,18 @@ def main() -> int:
         ("p50 ms, one user", "one", "p50", 1000),
     ]
     for label, load, key, scale in rows:
-        starter_value = median_of(results["starter"][load], key) * scale
-        ours = median_of(results["assistant"][load], key) * scale
+        value = {
+            name: median_of(results[name][load], key) * scale for name in TOPOLOGIES
+        }
+        base = value["starter"]
         print(
-            f"{label:22} {starter_value:12.1f} {ours:10.1f} {ours / starter_value:7.2f}"
+            f"{label:22} {base:8.1f} {value['single']:8.1f} "
+            f"{value['single'] / base:6.2f} {value['replicated']:10.1f} "
+            f"{value['replicated'] / base:6.2f}"
         )
     print("\nPeak memory (VmHWM):")
     for name, megabytes in memory.items():
-        print(f"  {name:20} {megabytes:8.0f} MB")
+        print(f"  {name:32} {megabytes:8.0f} MB")
     return 0
 
 
