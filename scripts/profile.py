@@ -28,6 +28,7 @@ from bot.launcher import AssistantProcess  # noqa: E402
 # (category, markers): the first category with a marker in a sample's stack counts it.
 CATEGORIES = (
     ("action response schema check", ("jsonschema",)),
+    ("slot validation round trip (rebuild, send)", ("_execute_validation_action",)),
     ("tracker store: read", ("_retrieve", "retrieve_full_tracker", "from_dict")),
     ("tracker store: write", ("tracker_store.py", "stream_events")),
     ("action server call (send, receive)", ("RemoteAction", "current_state")),
@@ -77,6 +78,9 @@ def main() -> int:
     """Runs the load, samples the processes, prints the breakdown."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=25)
+    parser.add_argument(
+        "--raw", type=Path, help="keep py-spy's raw stacks here (one file a process)"
+    )
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -92,7 +96,9 @@ def main() -> int:
 
         loader = threading.Thread(target=keep_loading, daemon=True)
         loader.start()
-        files = {name: Path(tmp) / f"{name}.txt" for name in pids}
+        raw = args.raw or Path(tmp)
+        raw.mkdir(parents=True, exist_ok=True)
+        files = {name: raw / f"{name}.txt" for name in pids}
         samplers = [
             threading.Thread(target=sample, args=(pid, args.seconds, files[name]))
             for name, pid in pids.items()

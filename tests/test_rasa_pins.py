@@ -1,4 +1,5 @@
-"""What our channels rely on inside Rasa 3.6: these fail on an upgrade that moves it.
+"""What our channels and patches rely on inside Rasa 3.6: these fail on an upgrade
+that moves it.
 
 ``bot.channels`` overrides private methods of Rasa's REST channel (``_extract_*``) and
 replaces the socket.io channel's event handlers (``sio.handlers``, the engine.io
@@ -14,13 +15,18 @@ from typing import Any
 
 import pytest
 from jsonschema import ValidationError
-from rasa.core.actions.action import RemoteAction
+from rasa.core.actions.action import ActionExtractSlots, RemoteAction
+from rasa.core.channels.channel import CollectingOutputChannel
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import rasa_patches
 from bot.channels.rest import CheckedRestInput
 from bot.channels.socketio import CheckedSocketIOInput
+from bot.settings import ROOT
 
 
 async def _ignore(_: Any) -> None:
@@ -79,3 +85,53 @@ def test_action_responses_are_still_validated_with_rasas_schema() -> None:
     assert action._validate_action_result(valid) is True
     with pytest.raises(ValidationError, match="Failed to validate Action server"):
         action._validate_action_result({"events": [{"event": "no such event"}]})
+
+
+def rasa_tracker(text: str, intent: str, guessed: str, **slots: str):
+    """Rasa's tracker after a user message, as ``action_extract_slots`` gets it."""
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    tracker = DialogueStateTracker.from_events(
+        "pins",
+        [
+            ActionExecuted("action_listen"),
+            *(SlotSet(name, value) for name, value in slots.items()),
+            UserUttered(
+                text,
+                intent={"name": intent, "confidence": 0.9},
+                parse_data={
+                    "text": text,
+                    "intent": {"name": intent, "confidence": 0.9},
+                    "entities": [],
+                    "language": {
+                        "code": guessed,
+                        "confidence": 0.99,
+                        "reliable": True,
+                    },
+                },
+            ),
+        ],
+        slots=domain.slots,
+    )
+    return tracker, domain
+
+
+async def test_slot_validation_runs_in_rasas_process_as_on_the_action_server() -> None:
+    """Rasa runs action_validate_slot_mappings through the method we replace; ours
+    gives the slots our action gives, with no action server to call."""
+    source = inspect.getsource(ActionExtractSlots.run)
+    assert "await self._execute_validation_action(" in source
+    rasa_patches.apply()
+    assert ActionExtractSlots._execute_validation_action is (
+        rasa_patches.execute_validation_action
+    )
+    tracker, domain = rasa_tracker(
+        "Bonjour, j'habite à Gand depuis 2019", "greet", "fr", language="en"
+    )
+    extract = ActionExtractSlots(action_endpoint=None)  # no action server at all
+
+    events = await extract.run(CollectingOutputChannel(), None, tracker, domain)
+
+    slots = {event.key: event.value for event in events if isinstance(event, SlotSet)}
+    assert slots["language"] == "fr"  # the reply language follows the message
+    assert slots["city"] == "Ghent"
+    assert tracker.get_slot("city") is None  # Rasa applies the events, not we
