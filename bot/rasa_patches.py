@@ -13,6 +13,9 @@
   Rasa's process (as later Rasa versions run custom actions, ``actions_module``), on
   the tracker's state with the extracted slots applied: no copy, no round trip. Its
   events are kept as Rasa keeps a validation action's (slots and bot messages only).
+- Every other action call sends the whole tracker as JSON, encoded by the standard
+  library (a tenth of Rasa's CPU under load): the action server's HTTP session
+  encodes it with orjson instead, the same JSON.
 
 ``tests/test_rasa_pins.py`` fails if Rasa changes what this replaces.
 """
@@ -24,6 +27,9 @@ import threading
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
+import numpy as np
+import orjson
 import rasa
 from jsonschema import ValidationError
 from jsonschema.protocols import Validator
@@ -33,6 +39,7 @@ from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.constants import ACTION_VALIDATE_SLOT_MAPPINGS
 from rasa.shared.core.events import BotUttered, Event, SlotSet, deserialise_events
 from rasa.shared.core.trackers import EventVerbosity
+from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 from rasa_sdk.executor import ActionExecutor
 
 if TYPE_CHECKING:
@@ -128,8 +135,38 @@ async def execute_validation_action(
     return validated + [event for event in slot_events if event.key not in names]
 
 
+def _json_default(value: Any) -> Any:
+    """Numbers that numpy made (the classifier's confidences), as plain numbers."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def json_text(value: Any) -> str:
+    """``json.dumps``, by orjson: the same JSON, several times faster."""
+    return orjson.dumps(
+        value, default=_json_default, option=orjson.OPT_NON_STR_KEYS
+    ).decode()
+
+
+def endpoint_session(self: EndpointConfig) -> aiohttp.ClientSession:
+    """Rasa's ``EndpointConfig.session``, encoding request bodies with orjson."""
+    auth = None
+    if self.basic_auth:
+        auth = aiohttp.BasicAuth(
+            self.basic_auth["username"], self.basic_auth["password"]
+        )
+    return aiohttp.ClientSession(
+        headers=self.headers,
+        auth=auth,
+        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+        json_serialize=json_text,
+    )
+
+
 def apply() -> None:
-    """Installs both (idempotent)."""
+    """Installs all three (idempotent)."""
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+    EndpointConfig.session = endpoint_session  # type: ignore[method-assign]
     ActionExtractSlots._execute_validation_action = execute_validation_action  # type: ignore[method-assign]
     slot_validation()

@@ -10,9 +10,11 @@ running: a message longer than the limit, or a malformed packet, would reach Ras
 from __future__ import annotations
 
 import inspect
+import json
 from importlib.metadata import version
 from typing import Any
 
+import numpy as np
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import ActionExtractSlots, RemoteAction
@@ -21,7 +23,8 @@ from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+from rasa.utils.endpoints import EndpointConfig
 
 from bot import rasa_patches
 from bot.channels.rest import CheckedRestInput
@@ -135,3 +138,30 @@ async def test_slot_validation_runs_in_rasas_process_as_on_the_action_server() -
     assert slots["language"] == "fr"  # the reply language follows the message
     assert slots["city"] == "Ghent"
     assert tracker.get_slot("city") is None  # Rasa applies the events, not we
+
+
+async def test_action_calls_are_encoded_by_orjson_to_the_same_json() -> None:
+    """Rasa's request goes through the session we replace; its body reads back as
+    the standard library's would, numpy's numbers included."""
+    source = inspect.getsource(EndpointConfig.request)
+    assert "async with self.session() as session:" in source
+    assert "**kwargs" in source  # the json= of RemoteAction's call
+    assert "json=modified_json if modified_json else json_body" in inspect.getsource(
+        RemoteAction.run
+    )
+    rasa_patches.apply()
+    tracker, _ = rasa_tracker("Ik woon in Gent", "inform_location", "nl")
+    state = tracker.current_state(EventVerbosity.ALL)
+    state["latest_message"]["intent"]["confidence"] = np.float32(0.5)
+    state["slots"]["amount"] = np.int64(5000)
+
+    sent = json.loads(rasa_patches.json_text(state))
+
+    assert sent["latest_message"]["intent"]["confidence"] == 0.5
+    assert sent["slots"]["amount"] == 5000
+    state["latest_message"]["intent"]["confidence"] = 0.5
+    state["slots"]["amount"] = 5000
+    assert sent == json.loads(json.dumps(state))
+    session = EndpointConfig("http://127.0.0.1:1").session()
+    assert session._json_serialize is rasa_patches.json_text
+    await session.close()

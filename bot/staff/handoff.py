@@ -10,7 +10,7 @@ the conversations.
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import segno
 import sqlalchemy as sa
@@ -31,7 +31,7 @@ from bot.languages import (
 )
 from bot.staff.pages import S_, format_moment, read_form, refusal, staff_page, templates
 from bot.staff.queries import TOPIC_LABELS
-from bot.staff.signin import add_auth_routes, check_csrf, engine, signed_in
+from bot.staff.signin import add_auth_routes, check_csrf, in_database, signed_in
 from bot.web.widget import TOPIC_PAYLOADS
 
 # The visitor's pages (landing, printed card) speak the visitor's language.
@@ -71,16 +71,17 @@ def visitor_page(name: str, **values: object) -> web.Response:
 
 async def dashboard(request: web.Request) -> web.Response:
     """GET /staff: the handoff form and this account's figures."""
-    staff = signed_in(request)
-    with Session(engine()) as session:
-        made = session.scalar(
-            sa.select(sa.func.count()).where(Handoff.staff_id == staff.id)
-        )
+    staff = await signed_in(request)
+
+    def counts(session: Session) -> tuple[int, int]:
+        mine = Handoff.staff_id == staff.id
+        made = session.scalar(sa.select(sa.func.count()).where(mine))
         opened = session.scalar(
-            sa.select(sa.func.count()).where(
-                Handoff.staff_id == staff.id, Handoff.opened_at.is_not(None)
-            )
+            sa.select(sa.func.count()).where(mine, Handoff.opened_at.is_not(None))
         )
+        return made, opened
+
+    made, opened = await in_database(counts)
     return staff_page(
         request,
         "staff.html",
@@ -99,7 +100,7 @@ async def create_handoff(request: web.Request) -> web.Response:
     language = normalise_language(form.get("language"))
     city = form.get("city") or None
     topic = form.get("topic") or None
-    staff = signed_in(request)
+    staff = await signed_in(request)
     check_csrf(request, form, staff.csrf)
     if (
         language is None
@@ -111,41 +112,47 @@ async def create_handoff(request: web.Request) -> web.Response:
             web.HTTPBadRequest,
             S_("Choose a language, and a city and topic from the lists."),
         )
-    with Session(engine()) as session, session.begin():
-        handoff = Handoff(
-            token=secrets.token_urlsafe(16),
-            staff_id=staff.id,
-            language=language,
-            city=city,
-            topic=topic,
-            expires_at=utcnow() + timedelta(hours=settings.HANDOFF_HOURS),
-        )
-        session.add(handoff)
-        token = handoff.token
+    handoff = Handoff(
+        token=secrets.token_urlsafe(16),
+        staff_id=staff.id,
+        language=language,
+        city=city,
+        topic=topic,
+        expires_at=utcnow() + timedelta(hours=settings.HANDOFF_HOURS),
+    )
+    token = handoff.token
+    await in_database(lambda session: session.add(handoff))
     raise web.HTTPSeeOther(f"/staff/handoffs/{token}")
 
 
 async def show_handoff(request: web.Request) -> web.Response:
     """GET /staff/handoffs/{token}: the QR code, the link, a printable card."""
-    staff = signed_in(request)
-    with Session(engine()) as session:
-        handoff = session.get(Handoff, request.match_info["token"])
+    staff = await signed_in(request)
+    token = request.match_info["token"]
+
+    def find(session: Session) -> tuple[str, datetime] | None:
+        handoff = session.get(Handoff, token)
         if handoff is None or handoff.staff_id != staff.id:
-            raise refusal(request, web.HTTPNotFound, S_("There is no such link."))
-        link = visitor_link(request, handoff.token)
-        language = handoff.language
-        expires = format_moment(handoff.expires_at, language)
-        return staff_page(
-            request,
-            "handoff.html",
-            staff=staff,
-            link=link,
-            qr=segno.make(link, error="m").svg_inline(scale=6, title=link),
-            card_language=language,
-            direction="rtl" if language in RIGHT_TO_LEFT else "ltr",
-            title=render(CARD_TITLE, language, {}),
-            text=render(CARD_TEXT, language, {"expires": expires}),
-        )
+            return None
+        return handoff.language, handoff.expires_at
+
+    found = await in_database(find)
+    if found is None:
+        raise refusal(request, web.HTTPNotFound, S_("There is no such link."))
+    language, expires_at = found
+    link = visitor_link(request, token)
+    expires = format_moment(expires_at, language)
+    return staff_page(
+        request,
+        "handoff.html",
+        staff=staff,
+        link=link,
+        qr=segno.make(link, error="m").svg_inline(scale=6, title=link),
+        card_language=language,
+        direction="rtl" if language in RIGHT_TO_LEFT else "ltr",
+        title=render(CARD_TITLE, language, {}),
+        text=render(CARD_TEXT, language, {"expires": expires}),
+    )
 
 
 def browser_language(request: web.Request) -> str:
@@ -160,20 +167,26 @@ async def open_handoff(request: web.Request) -> web.Response:
     A forged, expired or used link gets a friendly page in the link's language (or
     the browser's) that still starts the assistant, without the context.
     """
-    now = utcnow()
-    with Session(engine()) as session, session.begin():
-        handoff = session.get(Handoff, request.match_info["token"][:64])
+    token = request.match_info["token"][:64]
+    fallback = browser_language(request)
+
+    def use(session: Session) -> tuple[bool, str, dict[str, object]]:
+        """Marks a usable link as used: (usable, language, the widget's context)."""
+        now = utcnow()
+        handoff = session.get(Handoff, token)
         usable = (
             handoff is not None
             and handoff.opened_at is None
             and handoff.expires_at > now
         )
+        language = handoff.language if handoff else fallback
+        config: dict[str, object] = {"language": language, "open": True}
         if usable:
             handoff.opened_at = now
-        language = handoff.language if handoff else browser_language(request)
-        config = {"language": language, "open": True}
-        if usable:
             config.update(city=handoff.city, topic=handoff.topic, newConversation=True)
+        return usable, language, config
+
+    usable, language, config = await in_database(use)
     response = visitor_page(
         "landing.html",
         language=language,

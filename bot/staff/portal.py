@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -57,21 +56,11 @@ from bot.staff.queries import (
 )
 from bot.staff.redaction import LABELS, Segment, redacted_text, shown_text
 from bot.staff.referrals import change_referral, find_referral, history, list_referrals
-from bot.staff.signin import Staff, check_csrf, engine, signed_in
+from bot.staff.signin import Staff, check_csrf, in_database, signed_in
 
 REVIEWERS = ("reviewer", "admin")
 EXPORT_BATCH = 500
 Result = TypeVar("Result")
-
-
-def in_database(work: Callable[[Session], Result]) -> asyncio.Future[Result]:
-    """Runs ``work(session)`` in a worker thread, in one transaction."""
-
-    def run() -> Result:
-        with Session(engine()) as session, session.begin():
-            return work(session)
-
-    return asyncio.to_thread(run)
 
 
 def audit(session: Session, staff: Staff, action: str, target: str) -> None:
@@ -104,17 +93,18 @@ def filters_of(request: web.Request, default_days: int | None = None) -> Filters
         ) from None
 
 
-def portal_page(
+async def portal_page(
     request: web.Request, template: str, staff: Staff, section: str, **values: object
 ) -> web.Response:
     """A portal page, with the names every portal template may show."""
-    with Session(engine()) as session:  # for the menu: the inbox's new referrals
-        waiting = [Referral.status == "new"]
-        if staff.organisation_id is not None:
-            waiting.append(Referral.organisation_id == staff.organisation_id)
-        new_referrals = session.scalar(
+    waiting = [Referral.status == "new"]  # for the menu: the inbox's new referrals
+    if staff.organisation_id is not None:
+        waiting.append(Referral.organisation_id == staff.organisation_id)
+    new_referrals = await in_database(
+        lambda session: session.scalar(
             sa.select(sa.func.count(Referral.id)).where(*waiting)
         )
+    )
     return staff_page(
         request,
         template,
@@ -133,7 +123,7 @@ def portal_page(
 
 async def conversations_page(request: web.Request) -> web.Response:
     """GET /staff/conversations: the filtered, paged list."""
-    staff = signed_in(request, *REVIEWERS)
+    staff = await signed_in(request, *REVIEWERS)
     filters = filters_of(request)
 
     def load(session: Session) -> tuple[int, list[ConversationRow]]:
@@ -144,7 +134,7 @@ async def conversations_page(request: web.Request) -> web.Response:
 
     total, rows = await in_database(load)
     pages = max(1, -(-total // PAGE_SIZE))
-    return portal_page(
+    return await portal_page(
         request,
         "portal_conversations.html",
         staff,
@@ -166,7 +156,7 @@ class ShownTurn:
 
 async def transcript_page(request: web.Request) -> web.Response:
     """GET /staff/conversations/{id}: the transcript (404 if not routed to you)."""
-    staff = signed_in(request, *REVIEWERS)
+    staff = await signed_in(request, *REVIEWERS)
     conversation_id = request.match_info["conversation_id"]
 
     def load(session: Session) -> tuple[ConversationRow, list[ShownTurn], bool] | None:
@@ -188,7 +178,7 @@ async def transcript_page(request: web.Request) -> web.Response:
     if found is None:
         raise refusal(request, web.HTTPNotFound, S_("There is no such conversation."))
     row, turns, shared = found
-    return portal_page(
+    return await portal_page(
         request,
         "portal_transcript.html",
         staff,
@@ -211,7 +201,7 @@ def csv_cell(value: object) -> str:
 
 async def export_csv(request: web.Request) -> web.StreamResponse:
     """GET /staff/conversations.csv: the filtered list, redacted, streamed."""
-    staff = signed_in(request, *REVIEWERS)
+    staff = await signed_in(request, *REVIEWERS)
     filters = filters_of(request)
     language = staff_language(request)
     labels = labels_in(language)
@@ -295,7 +285,7 @@ def csv_line(cells: list[str]) -> bytes:
 
 async def insight_page(request: web.Request) -> web.Response:
     """GET /staff/insight: charts of the last 30 days (or the chosen dates)."""
-    staff = signed_in(request, *REVIEWERS)
+    staff = await signed_in(request, *REVIEWERS)
     filters = filters_of(request, default_days=INSIGHT_DAYS)
     labels = labels_in(staff_language(request))
 
@@ -311,7 +301,7 @@ async def insight_page(request: web.Request) -> web.Response:
     questions = [
         (shown_text(segments, labels), count) for segments, count in figures.questions
     ]
-    return portal_page(
+    return await portal_page(
         request,
         "portal_insight.html",
         staff,
@@ -325,7 +315,7 @@ async def insight_page(request: web.Request) -> web.Response:
 
 async def referrals_page(request: web.Request) -> web.Response:
     """GET /staff/referrals: the inbox, by status, newest first."""
-    staff = signed_in(request, *REVIEWERS)
+    staff = await signed_in(request, *REVIEWERS)
     labels = labels_in(staff_language(request))
     status = request.query.get("status") or None
     if status is not None and status not in REFERRAL_STATUSES:
@@ -346,7 +336,7 @@ async def referrals_page(request: web.Request) -> web.Response:
         return total, [shown_referral(staff, referral, labels) for referral in found]
 
     total, referrals = await in_database(load)
-    return portal_page(
+    return await portal_page(
         request,
         "portal_referrals.html",
         staff,
@@ -414,7 +404,7 @@ def referral_id_of(request: web.Request) -> int:
 
 async def referral_page(request: web.Request) -> web.Response:
     """GET /staff/referrals/{id}: details, status form, history (404 if not yours)."""
-    staff = signed_in(request, *REVIEWERS)
+    staff = await signed_in(request, *REVIEWERS)
     referral_id = referral_id_of(request)
     labels = labels_in(staff_language(request))
 
@@ -440,7 +430,7 @@ async def referral_page(request: web.Request) -> web.Response:
     if found is None:
         raise refusal(request, web.HTTPNotFound, S_("There is no such referral."))
     referral, changes = found
-    return portal_page(
+    return await portal_page(
         request,
         "portal_referral.html",
         staff,
@@ -452,7 +442,7 @@ async def referral_page(request: web.Request) -> web.Response:
 
 async def change_referral_status(request: web.Request) -> web.Response:
     """POST /staff/referrals/{id}: a new status and/or a note, by the partner."""
-    staff = signed_in(request, *REVIEWERS)
+    staff = await signed_in(request, *REVIEWERS)
     referral_id = referral_id_of(request)
     form = await read_form(request)
     check_csrf(request, form, staff.csrf)
@@ -476,7 +466,7 @@ async def change_referral_status(request: web.Request) -> web.Response:
 
 async def audit_page(request: web.Request) -> web.Response:
     """GET /staff/audit: who read which transcript, who exported what (admin)."""
-    staff = signed_in(request, "admin")
+    staff = await signed_in(request, "admin")
 
     def load(session: Session) -> list:
         return session.execute(
@@ -488,7 +478,7 @@ async def audit_page(request: web.Request) -> web.Response:
             .limit(200)
         ).all()
 
-    return portal_page(
+    return await portal_page(
         request,
         "portal_audit.html",
         staff,

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -34,6 +35,8 @@ from bot.staff.pages import (
     staff_page,
     staff_text,
 )
+
+Result = TypeVar("Result")
 
 COOKIE = "staff_session"
 LOGIN_COOKIE = "staff_login"
@@ -70,31 +73,49 @@ def cookie_is_secure(request: web.Request) -> bool:
     return request.secure or settings.SECURE_COOKIES
 
 
-def signed_in(request: web.Request, *roles: str) -> Staff:
+def in_database(work: Callable[[Session], Result]) -> asyncio.Future[Result]:
+    """Runs ``work(session)`` in a worker thread, in one transaction.
+
+    The web app's event loop keeps serving the widget and the visitors' links while
+    the database answers.
+    """
+
+    def run() -> Result:
+        with Session(engine()) as session, session.begin():
+            return work(session)
+
+    return asyncio.to_thread(run)
+
+
+def session_staff(session: Session, token: str | None) -> Staff | None:
+    """The staff member of a session cookie, if the session and account are valid."""
+    found = session.get(StaffSession, token) if token else None
+    account = session.get(StaffAccount, found.staff_id) if found else None
+    if found is None or found.expires_at < utcnow() or account is None:
+        return None
+    if account.disabled:
+        return None
+    return Staff(
+        id=account.id,
+        email=account.email,
+        role=account.role,
+        organisation_id=account.organisation_id,
+        desk=account.desk,
+        csrf=found.csrf,
+    )
+
+
+async def signed_in(request: web.Request, *roles: str) -> Staff:
     """The request's staff member; anonymous → login page, other roles → 403."""
     token = request.cookies.get(COOKIE)
-    with Session(engine()) as session:
-        found = session.get(StaffSession, token) if token else None
-        account = session.get(StaffAccount, found.staff_id) if found else None
-        if (
-            found is None
-            or found.expires_at < utcnow()
-            or account is None
-            or account.disabled
-        ):
-            raise web.HTTPSeeOther("/staff/login")
-        if roles and account.role not in roles:
-            raise refusal(
-                request, web.HTTPForbidden, S_("Your account cannot open this page.")
-            )
-        return Staff(
-            id=account.id,
-            email=account.email,
-            role=account.role,
-            organisation_id=account.organisation_id,
-            desk=account.desk,
-            csrf=found.csrf,
+    staff = await in_database(lambda session: session_staff(session, token))
+    if staff is None:
+        raise web.HTTPSeeOther("/staff/login")
+    if roles and staff.role not in roles:
+        raise refusal(
+            request, web.HTTPForbidden, S_("Your account cannot open this page.")
         )
+    return staff
 
 
 def check_csrf(
@@ -266,14 +287,14 @@ def password_matches(account: StaffAccount | None, password: str) -> bool:
 async def logout(request: web.Request) -> web.Response:
     """POST /staff/logout: ends the session."""
     form = await read_form(request)
-    staff = signed_in(request)
+    staff = await signed_in(request)
     check_csrf(request, form, staff.csrf)
-    with Session(engine()) as session, session.begin():
-        session.execute(
-            sa.delete(StaffSession).where(
-                StaffSession.token == request.cookies.get(COOKIE)
-            )
+    token = request.cookies.get(COOKIE)
+    await in_database(
+        lambda session: session.execute(
+            sa.delete(StaffSession).where(StaffSession.token == token)
         )
+    )
     response = web.HTTPSeeOther("/staff/login")
     response.del_cookie(COOKIE, path="/staff")
     raise response
