@@ -406,10 +406,11 @@ def reachable_redis(url: str) -> None:
 
 def prepare_database(url: str) -> None:
     """Our migrations and Rasa's events table, once, before any replica starts."""
-    from bot.db.tracker_store import ErasureAwareTrackerStore
+    from rasa.core.tracker_store import SQLTrackerStore
 
     migrate(url)
-    ErasureAwareTrackerStore(host=url)  # creates Rasa's tables (events)
+    # Rasa's events table, as its SQL store makes it (without starting a store).
+    SQLTrackerStore.Base.metadata.create_all(engine_for(url))
     prepare_events(engine_for(url))
 
 

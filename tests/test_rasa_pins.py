@@ -154,6 +154,7 @@ async def test_action_calls_are_encoded_by_orjson_to_the_same_json() -> None:
     state = tracker.current_state(EventVerbosity.ALL)
     state["latest_message"]["intent"]["confidence"] = np.float32(0.5)
     state["slots"]["amount"] = np.int64(5000)
+    state["latest_message"]["metadata"] = {"huge": 10**40}  # from a user: kept
 
     sent = json.loads(rasa_patches.json_text(state))
 
