@@ -28,7 +28,7 @@ from bot.launcher import AssistantProcess  # noqa: E402
 # (category, markers): the first category with a marker in a sample's stack counts it.
 CATEGORIES = (
     ("action response schema check", ("jsonschema",)),
-    ("slot validation round trip (rebuild, send)", ("_execute_validation_action",)),
+    ("slot validation (action_validate_slot_mappings)", ("execute_validation_action",)),
     ("tracker store: read", ("_retrieve", "retrieve_full_tracker", "from_dict")),
     ("tracker store: write", ("tracker_store.py", "stream_events")),
     ("action server call (send, receive)", ("RemoteAction", "current_state")),
