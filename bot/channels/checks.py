@@ -88,22 +88,32 @@ def _cleaned(value: Any) -> Any:
 async def answered(
     on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage
 ) -> None:
-    """Handles ``message``; if that sent the user nothing, sends an apology."""
+    """Handles ``message``, then sends its replies; if there are none, an apology.
+
+    Rasa sends each reply as its action runs and stores the turn at the end: a
+    replica that died in between would have shown the user an answer the
+    conversation never kept (the widget's socket.io channel; the REST channel
+    answers after the end anyway). The replies are held until the turn is stored; a
+    turn that failed gets the apology instead of half its replies.
+    """
     channel = message.output_channel
     send = channel.send_response
-    sent = False
+    held: list[tuple[str, dict[str, Any]]] = []
 
-    async def counted(recipient_id: str, reply: dict[str, Any]) -> None:
-        nonlocal sent
-        sent = True
-        await send(recipient_id, reply)
+    async def hold(recipient_id: str, reply: dict[str, Any]) -> None:
+        held.append((recipient_id, reply))
 
-    channel.send_response = counted  # type: ignore[method-assign]
+    channel.send_response = hold  # type: ignore[method-assign]
     try:
         await on_new_message(message)
     except Exception:  # noqa: BLE001 (whatever failed, the user gets an answer)
         logger.exception("Handling a message of %s failed.", message.sender_id)
-    if not sent:
+        held.clear()
+    finally:
+        channel.send_response = send  # type: ignore[method-assign]
+    for recipient_id, reply in held:
+        await send(recipient_id, reply)
+    if not held:
         language = await conversation_language(message)
         await send(message.sender_id, {"text": render(SORRY, language, {})})
 
