@@ -112,3 +112,11 @@ def tracker_store(url: str) -> ErasureAwareTrackerStore:
     )
     assert isinstance(made, ErasureAwareTrackerStore)  # not Rasa's in-memory fallback
     return made
+
+
+@pytest.fixture
+def replica(database: str) -> Iterator[ErasureAwareTrackerStore]:
+    """A second Rasa process's store on the same database."""
+    made = tracker_store(database)
+    yield made
+    made.engine.dispose()

@@ -7,7 +7,6 @@ replicas that take turns in one conversation, as the load balancer may send them
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -26,14 +25,6 @@ from tests.test_erasure import (
     turn,
     yes_delete,
 )
-
-
-@pytest.fixture
-def replica(database: str) -> Iterator[ErasureAwareTrackerStore]:
-    """A second Rasa process on the same database."""
-    made = tracker_store(database)
-    yield made
-    made.engine.dispose()
 
 
 def dumped(tracker) -> list[dict]:

@@ -91,9 +91,7 @@ def session_staff(session: Session, token: str | None) -> Staff | None:
     """The staff member of a session cookie, if the session and account are valid."""
     found = session.get(StaffSession, token) if token else None
     account = session.get(StaffAccount, found.staff_id) if found else None
-    if found is None or found.expires_at < utcnow() or account is None:
-        return None
-    if account.disabled:
+    if found is None or found.expires_at < utcnow() or not account or account.disabled:
         return None
     return Staff(
         id=account.id,
