@@ -177,7 +177,13 @@ def postgres_service(
     ready = f"tcp://127.0.0.1:{ports.postgres}"
     # Fast shutdown (SIGINT): clients are disconnected instead of waited for.
     postgres = Service(
-        "postgres", command, ready, user=user, priority=100, stop_signal="INT"
+        "postgres",
+        command,
+        ready,
+        user=user,
+        directory=data,
+        priority=100,
+        stop_signal="INT",
     )
     return postgres, url
 
@@ -205,7 +211,7 @@ def _initdb(data: Path, user: str | None, password: str) -> None:
         ]
         if user:
             command = ["runuser", "-u", user, "--", *command]
-        subprocess.run(command, check=True, capture_output=True, text=True)
+        subprocess.run(command, check=True, capture_output=True, text=True, cwd=data)
     except subprocess.CalledProcessError as error:
         raise ClusterError(f"initdb failed: {error.stderr.strip()}") from None
     finally:

@@ -44,6 +44,9 @@ class Service:
     ready_url: str
     environment: dict[str, str] | None = None
     user: str | None = None  # run as this user (supervisord started as root)
+    # Where it runs: the checkout, unless another user runs it (a checkout may be
+    # closed to others, as a clone in a folder made by mktemp is).
+    directory: Path | None = None
     autostart: bool = True
     # Started in this order, stopped in the reverse one (supervisord's priority).
     priority: int = 500
@@ -164,7 +167,7 @@ def supervisor_config(all_services: list[Service], directory: Path) -> str:
             "",
             f"[program:{service.name}]",
             "command=" + shlex.join(service.command).replace("%", "%%"),
-            f"directory={settings.ROOT}",
+            f"directory={service.directory or settings.ROOT}",
             f"autostart={'true' if service.autostart else 'false'}",
             f"priority={service.priority}",
             f"stopsignal={service.stop_signal}",

@@ -8,6 +8,7 @@ import pytest
 
 from bot import settings
 from bot.cluster import Ports, app_services, haproxy_config, lock_store
+from bot.run import Service, supervisor_config
 
 PORTS = Ports(public=8080, base=6100)
 
@@ -47,3 +48,28 @@ def test_the_lock_store_reads_the_redis_url() -> None:
         "db": 2,
         "key_prefix": "assistant",
     }
+
+
+def test_a_program_run_by_another_user_runs_in_its_own_directory(
+    tmp_path: Path,
+) -> None:
+    """A checkout may be closed to others (mktemp's 0700): PostgreSQL, run as its own
+    user, must not be started in it; our programs are."""
+    data = tmp_path / "postgres-data"
+    services = [
+        Service(
+            "postgres",
+            ["postgres"],
+            "tcp://127.0.0.1:1",
+            user="postgres",
+            directory=data,
+        ),
+        Service("rasa", ["rasa", "run"], "http://127.0.0.1:2/"),
+    ]
+
+    config = supervisor_config(services, tmp_path)
+
+    postgres = config.split("[program:postgres]")[1].split("[program:")[0]
+    rasa = config.split("[program:rasa]")[1]
+    assert f"directory={data}\n" in postgres
+    assert f"directory={settings.ROOT}\n" in rasa
