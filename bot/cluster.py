@@ -151,7 +151,10 @@ def postgres_service(
         else directory / "postgres"
     )
     user = "postgres" if as_root() else None
-    if not (data / "PG_VERSION").exists():
+    if not _made_with(data, password):
+        # A folder left by an earlier clone at the same path (CI reuses its path) was
+        # made with that clone's password, which is gone: nobody can open it.
+        shutil.rmtree(data, ignore_errors=True)
         _initdb(data, user, password)
     command = [
         debian_tool("postgres"),
@@ -188,6 +191,21 @@ def postgres_service(
     return postgres, url
 
 
+def _password_mark(password: str) -> str:
+    """What the data folder keeps to tell which password made it (not the password)."""
+    return hashlib.sha256(f"assistant-postgres:{password}".encode()).hexdigest()
+
+
+def _made_with(data: Path, password: str) -> bool:
+    """Whether the database cluster in ``data`` was made with ``password``."""
+    mark = data / "assistant.password.sha256"
+    return (
+        (data / "PG_VERSION").exists()
+        and mark.exists()
+        and (mark.read_text(encoding="utf-8").strip() == _password_mark(password))
+    )
+
+
 def _initdb(data: Path, user: str | None, password: str) -> None:
     """A new database cluster whose only role, ``assistant``, needs its password."""
     data.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -212,6 +230,9 @@ def _initdb(data: Path, user: str | None, password: str) -> None:
         if user:
             command = ["runuser", "-u", user, "--", *command]
         subprocess.run(command, check=True, capture_output=True, text=True, cwd=data)
+        (data / "assistant.password.sha256").write_text(
+            _password_mark(password) + "\n", encoding="utf-8"
+        )
     except subprocess.CalledProcessError as error:
         raise ClusterError(f"initdb failed: {error.stderr.strip()}") from None
     finally:

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from bot import settings
-from bot.cluster import Ports, app_services, haproxy_config, lock_store
+from bot.cluster import (
+    ClusterError,
+    Ports,
+    app_services,
+    debian_tool,
+    haproxy_config,
+    lock_store,
+    postgres_service,
+)
 from bot.run import Service, supervisor_config
 
 PORTS = Ports(public=8080, base=6100)
@@ -73,3 +86,53 @@ def test_a_program_run_by_another_user_runs_in_its_own_directory(
     rasa = config.split("[program:rasa]")[1]
     assert f"directory={data}\n" in postgres
     assert f"directory={settings.ROOT}\n" in rasa
+
+
+def _free_base() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1] - 300
+
+
+def test_a_database_folder_left_by_an_earlier_clone_opens_with_this_clones_password(
+    tmp_path: Path,
+) -> None:
+    """CI clones to the same path each time: the PostgreSQL folder the last clone made
+    has its password, and the topology did not start ("password authentication
+    failed"). The new clone must get a database it can open."""
+    try:
+        debian_tool("initdb")
+    except ClusterError:
+        pytest.skip("PostgreSQL is not installed")
+    base = _free_base()
+    ports = Ports(public=base - 1, base=base)
+    earlier, _ = postgres_service(ports, tmp_path, "earlier clone's password")
+    service, url = postgres_service(ports, tmp_path, "this clone's password")
+    assert service.directory == earlier.directory
+    command = service.command
+    if service.user:
+        command = ["runuser", "-u", service.user, "--", *command]
+    server = subprocess.Popen(
+        command,
+        cwd=service.directory,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    # The launcher makes the assistant's database later: the password opens the server.
+    engine = sa.create_engine(sa.engine.make_url(url).set(database="postgres"))
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with engine.connect() as connection:
+                    assert connection.execute(sa.text("select 1")).scalar() == 1
+                break
+            except sa.exc.OperationalError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.3)
+    finally:
+        engine.dispose()
+        server.terminate()
+        server.wait(timeout=60)
+        shutil.rmtree(service.directory, ignore_errors=True)
