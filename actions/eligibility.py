@@ -21,7 +21,16 @@ from actions.answers import ActionAnswerTopic
 from actions.conversation import latest_intent, reply_language
 from actions.knowledge import knowledge_base, user_place
 from actions.parsing import parse_amount, parse_duration_months
-from actions.repayment import STAGE_RATES, lenders_at, lowest_fact, source_arguments
+from actions.repayment import (
+    STAGE_RATES,
+    STARTER_STAGES,
+    LoanTerms,
+    current_facts,
+    lenders_at,
+    lowest_fact,
+    not_confirmed,
+    source_arguments,
+)
 from bot import settings
 from bot.db.tables import engine_for, record_routes
 from bot.i18n import translate
@@ -277,12 +286,11 @@ class ActionEligibilityResult(Action):
             response="utter_fit_lender", partner=lender.name, url=lender.url
         )
         used: list[FactRow] = []
+        facts = current_facts(lender)
         amount_text = tracker.get_slot("loan_amount")
         if amount_text not in (None, UNKNOWN):
-            used += self._amount(dispatcher, lender, float(amount_text))
-        rate = next(
-            (f for f in lender.facts if f.key == STAGE_RATES.get(stage or "")), None
-        )
+            used += self._amount(dispatcher, lender, facts, stage, float(amount_text))
+        rate = next((f for f in facts if f.key == STAGE_RATES.get(stage or "")), None)
         if rate is not None:
             dispatcher.utter_message(
                 response="utter_fit_rate_for_stage",
@@ -309,14 +317,20 @@ class ActionEligibilityResult(Action):
 
     @staticmethod
     def _amount(
-        dispatcher: CollectingDispatcher, lender: OrganisationRow, amount: float
+        dispatcher: CollectingDispatcher,
+        lender: OrganisationRow,
+        facts: list[FactRow],
+        stage: str | None,
+        amount: float,
     ) -> list[FactRow]:
-        """Says whether the amount is within the lender's (or the law's) limits."""
-        low, high = (
-            lowest_fact(lender.facts, "loan_min"),
-            lowest_fact(lender.facts, "loan_max"),
-        )
-        cap = lowest_fact(lender.facts, "legal_cap")
+        """Says whether the amount is within the lender's (or the law's) limits.
+
+        Every sourced limit applies: over the most a starter may borrow, a business
+        at the idea stage or under a year is told so (unconfirmed where the fact is).
+        """
+        terms = LoanTerms.of(facts)
+        low, high = terms.low, terms.high
+        cap = lowest_fact(facts, "legal_cap")
         if high is None and cap is not None:
             response = (
                 "utter_fit_amount_over_legal_cap"
@@ -338,11 +352,30 @@ class ActionEligibilityResult(Action):
             response = (
                 "utter_fit_amount_within_max" if within else "utter_fit_amount_over_max"
             )
-        dispatcher.utter_message(
-            response=response,
-            partner=lender.name,
-            loan_amount=amount,
-            min_amount=low.value if low else None,
-            max_amount=high.value,
-        )
-        return [f for f in (low, high) if f is not None]
+        # Over the starters' limit, only a business over a year old fits.
+        starter = None
+        if within and terms.over_starter_max(amount) and stage != "established":
+            starter = terms.starter_high
+        if starter is not None and stage in STARTER_STAGES:
+            dispatcher.utter_message(
+                response="utter_fit_amount_needs_established",
+                partner=lender.name,
+                loan_amount=amount,
+                max_amount=starter.value,
+            )
+        else:
+            dispatcher.utter_message(
+                response=response,
+                partner=lender.name,
+                loan_amount=amount,
+                min_amount=low.value if low else None,
+                max_amount=high.value,
+            )
+        if starter is not None and stage not in STARTER_STAGES:  # stage unknown
+            dispatcher.utter_message(
+                response="utter_repayment_over_starter_max",
+                partner=lender.name,
+                max_amount=starter.value,
+            )
+        not_confirmed(dispatcher, lender.name, [starter])
+        return [f for f in (low, high, starter) if f is not None]

@@ -8,7 +8,7 @@ from functools import cache, lru_cache
 import sqlalchemy as sa
 from rasa_sdk import Tracker
 
-from bot.knowledge.loading import Place, shipped_knowledge
+from bot.knowledge.loading import Place, shipped_knowledge, warn_about_due_sources
 from bot.knowledge.places import PlaceResolver
 from bot.knowledge.storage import store_knowledge
 
@@ -32,6 +32,7 @@ def knowledge_base(database_url: str) -> KnowledgeBase:
     """Loads, checks and stores data/knowledge (once per process and database)."""
     engine = sa.create_engine(database_url)
     store_knowledge(engine, shipped_knowledge())
+    warn_about_due_sources(shipped_knowledge())
     return KnowledgeBase(engine=engine, places=place_resolver())
 
 

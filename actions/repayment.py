@@ -1,7 +1,13 @@
-"""The monthly-payment estimate at a partner's published rate."""
+"""The monthly-payment estimate at a partner's published rate, within its conditions.
+
+Only facts that hold today count; every sourced condition applies (the amount, the
+most a starter can borrow, the repayment period); an unconfirmed fact is said to be
+unconfirmed. The eligibility check uses the same conditions (``LoanTerms``).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -15,10 +21,12 @@ from actions.knowledge import knowledge_base, named_a_place, user_place
 from actions.parsing import parse_amount, parse_duration_months, without_durations
 from bot import settings
 from bot.db.tables import engine_for, record_routes
+from bot.knowledge.answers import today
 from bot.knowledge.storage import FactRow, OrganisationRow, route_to_partners
 
 MAX_MONTHS = 360
 # The eligibility check's business stages, and the rate key a lender publishes for each.
+STAGES_KNOWN = ("idea", "young", "established")
 STAGE_RATES = {
     "idea": "interest_from_starters",
     "young": "interest_from_starters",
@@ -55,6 +63,56 @@ def lowest_fact(facts: list[FactRow], prefix: str) -> FactRow | None:
     return min(numeric, key=lambda f: f.value) if numeric else None
 
 
+def fact_named(facts: list[FactRow], key: str) -> FactRow | None:
+    """The fact with this key, if it has a value."""
+    return next((f for f in facts if f.key == key and f.value is not None), None)
+
+
+def current_facts(organisation: OrganisationRow) -> list[FactRow]:
+    """The organisation's facts that hold today (an ended offer is not a condition)."""
+    day = today()
+    return [fact for fact in organisation.facts if fact.holds(day)]
+
+
+STARTER_STAGES = ("idea", "young")
+
+
+@dataclass(frozen=True)
+class LoanTerms:
+    """What a lender publishes that bounds a loan, as it holds today."""
+
+    low: FactRow | None
+    high: FactRow | None
+    # The most a business under a year old may borrow (microStart: over it, only
+    # businesses active for more than a year).
+    starter_high: FactRow | None
+    term_min: FactRow | None  # in years
+    term_max: FactRow | None
+
+    @classmethod
+    def of(cls, facts: list[FactRow]) -> LoanTerms:
+        """The terms among ``facts``."""
+        return cls(
+            low=lowest_fact(facts, "loan_min"),
+            high=lowest_fact(facts, "loan_max"),
+            starter_high=fact_named(facts, "starter_loan_max_amount"),
+            term_min=fact_named(facts, "term_min_years"),
+            term_max=fact_named(facts, "term_max_years"),
+        )
+
+    def over_starter_max(self, amount: float) -> bool:
+        """Whether only a business over a year old may borrow ``amount``."""
+        return self.starter_high is not None and amount > self.starter_high.value
+
+
+def not_confirmed(
+    dispatcher: CollectingDispatcher, partner: str, facts: list[FactRow | None]
+) -> None:
+    """Says once that a figure just given is not confirmed, if any of them is not."""
+    if any(fact is not None and fact.uncertain for fact in facts):
+        dispatcher.utter_message(response="utter_not_confirmed", name=partner)
+
+
 def stage_rate(facts: list[FactRow], stage: str | None) -> tuple[FactRow | None, bool]:
     """The rate for the business's stage if the lender publishes one, else its lowest.
 
@@ -64,7 +122,7 @@ def stage_rate(facts: list[FactRow], stage: str | None) -> tuple[FactRow | None,
     chosen = next((f for f in facts if f.key == key and f.value is not None), None)
     if chosen is not None:
         return chosen, True
-    return lowest_fact(facts, "interest"), False
+    return lowest_fact(facts, "interest_from"), False
 
 
 def lenders_at(session: Session, place_id: str) -> list[OrganisationRow]:
@@ -82,7 +140,10 @@ def lenders_at(session: Session, place_id: str) -> list[OrganisationRow]:
 
 
 def source_arguments(fact: FactRow) -> dict[str, Any]:
-    """A fact's source, as the placeholders of a reply's source line."""
+    """A fact's source, as the placeholders of a reply's source line.
+
+    The day it was checked stays YYYY-MM-DD: the reply formats it for the locale.
+    """
     return {
         "source": fact.source.title,
         "source_url": fact.source.url,
@@ -158,8 +219,11 @@ class ActionEstimateRepayment(Action):
             ),
             None,
         )
-        rate, for_stage = stage_rate(lender.facts, tracker.get_slot("business_stage"))
-        if rate is None:
+        stage = tracker.get_slot("business_stage")
+        facts = current_facts(lender)
+        rate, for_stage = stage_rate(facts, stage)
+        margin = fact_named(facts, "interest_margin_over_euribor")
+        if rate is None and margin is None:
             dispatcher.utter_message(
                 response="utter_repayment_no_rate", partner=lender.name, url=lender.url
             )
@@ -167,22 +231,41 @@ class ActionEstimateRepayment(Action):
             dispatcher.utter_message(response="utter_repayment_needs_numbers")
         elif amount <= 0 or not 0 < months <= MAX_MONTHS:
             dispatcher.utter_message(response="utter_repayment_invalid_amount")
-        else:
-            self._within_limits(dispatcher, lender, amount, months, rate, for_stage)
+        elif self._within_terms(dispatcher, lender, facts, stage, amount, months):
+            if rate is not None:
+                self._at_rate(dispatcher, lender, amount, months, rate, for_stage)
+            else:
+                self._over_euribor(dispatcher, lender, facts, amount, months, margin)
+            terms = LoanTerms.of(facts)
+            starter = (
+                terms.starter_high
+                if terms.over_starter_max(amount) and stage != "established"
+                else None
+            )
+            if starter is not None and stage not in STAGES_KNOWN:
+                dispatcher.utter_message(
+                    response="utter_repayment_over_starter_max",
+                    partner=lender.name,
+                    max_amount=starter.value,
+                )
+            # The estimate rests on these: the rate, the starters' limit it came
+            # near, the repayment period it is within.
+            not_confirmed(
+                dispatcher, lender.name, [rate, starter, terms.term_min, terms.term_max]
+            )
 
-    def _within_limits(
-        self,
+    @staticmethod
+    def _within_terms(
         dispatcher: CollectingDispatcher,
         lender: Any,
+        facts: list[FactRow],
+        stage: str | None,
         amount: float,
         months: int,
-        rate: FactRow,
-        for_stage: bool,
-    ) -> None:
-        low, high = (
-            lowest_fact(lender.facts, "loan_min"),
-            lowest_fact(lender.facts, "loan_max"),
-        )
+    ) -> bool:
+        """Whether the lender lends this amount over this time; else says why not."""
+        terms = LoanTerms.of(facts)
+        low, high = terms.low, terms.high
         if (low and amount < low.value) or (high and amount > high.value):
             limit = high if high and amount > high.value else low
             response = "utter_repayment_outside_limits"
@@ -198,7 +281,45 @@ class ActionEstimateRepayment(Action):
                 loan_amount=amount,
                 **source_arguments(limit),
             )
-            return
+            return False
+        if stage in STARTER_STAGES and terms.over_starter_max(amount):
+            dispatcher.utter_message(
+                response="utter_repayment_starter_max",
+                partner=lender.name,
+                max_amount=terms.starter_high.value,
+                loan_amount=amount,
+                **source_arguments(terms.starter_high),
+            )
+            not_confirmed(dispatcher, lender.name, [terms.starter_high])
+            return False
+        shortest, longest = terms.term_min, terms.term_max
+        if (shortest and months < shortest.value * 12) or (
+            longest and months > longest.value * 12
+        ):
+            dispatcher.utter_message(
+                response="utter_repayment_outside_term"
+                if shortest
+                else "utter_repayment_over_term",
+                partner=lender.name,
+                months=months,
+                min_years=shortest.value if shortest else None,
+                max_years=longest.value if longest else None,
+                **source_arguments(longest or shortest),
+            )
+            not_confirmed(dispatcher, lender.name, [shortest, longest])
+            return False
+        return True
+
+    @staticmethod
+    def _at_rate(
+        dispatcher: CollectingDispatcher,
+        lender: Any,
+        amount: float,
+        months: int,
+        rate: FactRow,
+        for_stage: bool,
+    ) -> None:
+        """The payment at the lowest rate the lender publishes ("from"): at least."""
         dispatcher.utter_message(
             response="utter_repayment_estimate_for_stage"
             if for_stage
@@ -210,3 +331,38 @@ class ActionEstimateRepayment(Action):
             monthly_amount=round(monthly_payment(amount, rate.value, months), 2),
             **source_arguments(rate),
         )
+
+    @staticmethod
+    def _over_euribor(
+        dispatcher: CollectingDispatcher,
+        lender: Any,
+        facts: list[FactRow],
+        amount: float,
+        months: int,
+        margin: FactRow,
+    ) -> None:
+        """A margin over the Euribor: estimated only with a sourced Euribor value."""
+        euribor = fact_named(facts, "euribor_assumed")
+        if euribor is None:
+            dispatcher.utter_message(
+                response="utter_repayment_margin_only",
+                partner=lender.name,
+                margin_rate=margin.value,
+                url=lender.url,
+                **source_arguments(margin),
+            )
+            return
+        rate = euribor.value + margin.value
+        dispatcher.utter_message(
+            response="utter_repayment_estimate_euribor",
+            partner=lender.name,
+            margin_rate=margin.value,
+            euribor_rate=euribor.value,
+            euribor_until_day=euribor.valid_until,
+            loan_amount=amount,
+            months=months,
+            rate=round(rate, 2),
+            monthly_amount=round(monthly_payment(amount, rate, months), 2),
+            **source_arguments(euribor),
+        )
+        not_confirmed(dispatcher, lender.name, [euribor])

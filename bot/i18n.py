@@ -6,6 +6,7 @@ Message ids are the English texts of ``domain.yml``'s responses (extracted with
 
 from __future__ import annotations
 
+import datetime
 import re
 import string
 from collections.abc import Iterator, Mapping
@@ -15,6 +16,7 @@ from typing import IO, Any
 
 import yaml
 from babel import Locale
+from babel.dates import format_date, format_skeleton
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
@@ -62,9 +64,14 @@ def translate(message_id: str, language: str) -> str:
 def format_argument(name: str, value: Any, language: str) -> str:
     """A placeholder's value formatted for the locale.
 
-    By name: ``*amount`` is money in euros, ``*rate`` a percentage; other numbers are
-    plain numbers.
+    By name: ``*amount`` is money in euros, ``*rate`` a percentage, ``checked`` and
+    ``*_day`` a day (YYYY-MM-DD); other numbers are plain numbers.
     """
+    if (name == "checked" or name.endswith("_day")) and isinstance(value, str):
+        try:
+            return format_day(value, language)
+        except ValueError:
+            return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     if name.endswith("amount"):
@@ -75,6 +82,14 @@ def format_argument(name: str, value: Any, language: str) -> str:
         )  # exact: 11.13 / 100 is 0.111300...01 in floats
         return format_percent(share, locale=language, decimal_quantization=False)
     return format_decimal(value, locale=language)
+
+
+def format_day(day: str, language: str, unit: str = "date") -> str:
+    """A day ("31 July 2026") or, for unit ``month``, a month ("December 2024")."""
+    value = datetime.date.fromisoformat(day)
+    if unit == "month":
+        return format_skeleton("yMMMM", value, locale=language)
+    return format_date(value, format="long", locale=language)
 
 
 def format_money(value: float, language: str) -> str:
@@ -160,10 +175,12 @@ def extract_knowledge_sentences(
     comment_tags: Any,
     options: Mapping[str, Any],
 ) -> Iterator[tuple[int, None, str, list[str]]]:
-    """Babel extractor for what an organisation says (``say``, ``next_step``)."""
+    """Babel extractor for what an organisation says: ``say``, ``after``, next step."""
     document = yaml.safe_load(fileobj.read().decode("utf-8")) or {}
     if document.get("next_step"):
         yield 0, None, document["next_step"], [f"{document.get('id')} next step"]
     for topic, sentences in (document.get("answers") or {}).items():
         for sentence in sentences:
-            yield 0, None, sentence["say"], [f"{document.get('id')} {topic}"]
+            for key in ("say", "after"):
+                if sentence.get(key):
+                    yield 0, None, sentence[key], [f"{document.get('id')} {topic}"]

@@ -77,6 +77,14 @@ async def after_slot_mappings(tracker: Tracker) -> Tracker:
 
 
 @pytest.fixture(autouse=True)
+def fixed_day(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which facts still hold depends on the day: every test says which day it is."""
+    day = "2026-12-05"
+    monkeypatch.setenv("ASSISTANT_TODAY", day)
+    return day
+
+
+@pytest.fixture(autouse=True)
 def own_database(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> str:

@@ -184,7 +184,7 @@ async def test_a_starter_in_brussels_gets_microstart_jump_and_why() -> None:
     messages = await result(
         eligibility_place="brussels",
         business_stage="idea",
-        loan_amount="20000.0",
+        loan_amount="12000.0",
         has_debts="yes",
     )
     responses = [m.get("response") for m in messages]
@@ -193,10 +193,43 @@ async def test_a_starter_in_brussels_gets_microstart_jump_and_why() -> None:
     assert (within["min_amount"], within["max_amount"]) == (500, 25000)
     rate = messages[responses.index("utter_fit_rate_for_stage")]
     assert rate["rate"] == 12.13  # "Jump", for starters
-    assert "https://www.vlaio.be" in [m.get("source_url") for m in messages]
+    sources = [m.get("source_url") or "" for m in messages]
+    assert any(url.startswith("https://www.vlaio.be/nl/") for url in sources)
     conditions = next(m["text"] for m in messages if m.get("text"))
     assert "collective debt settlement" in conditions
     assert responses[-1] == "utter_fit_not_a_promise"
+
+
+@pytest.mark.parametrize(
+    "stage, said",
+    [
+        ("idea", ["utter_fit_amount_needs_established", "utter_not_confirmed"]),
+        ("young", ["utter_fit_amount_needs_established", "utter_not_confirmed"]),
+        (
+            "unknown",
+            [
+                "utter_fit_amount_within",
+                "utter_repayment_over_starter_max",
+                "utter_not_confirmed",
+            ],
+        ),
+        ("established", ["utter_fit_amount_within"]),
+    ],
+)
+async def test_over_the_starters_limit_only_an_established_business_fits(
+    stage: str, said: list[str]
+) -> None:
+    """microStart: over 15,000 only for a business over a year old (unconfirmed)."""
+    messages = await result(
+        eligibility_place="brussels", business_stage=stage, loan_amount="20000"
+    )
+    responses = [m.get("response") for m in messages]
+    start = next(
+        i for i, r in enumerate(responses) if r and r.startswith("utter_fit_amount")
+    )
+    assert responses[start : start + len(said)] == said
+    if stage in ("idea", "young"):
+        assert messages[start]["max_amount"] == 15000
 
 
 async def test_a_starter_in_vantaa_hears_about_the_grant_before_starting() -> None:

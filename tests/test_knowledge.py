@@ -1,11 +1,19 @@
 """The knowledge files load, every fact is sourced, broken files are refused."""
 
+import datetime
+import logging
 import shutil
 from pathlib import Path
 
 import pytest
 
-from bot.knowledge.loading import KNOWLEDGE_DIR, KnowledgeError, load_knowledge
+from bot.knowledge.loading import (
+    KNOWLEDGE_DIR,
+    KnowledgeError,
+    due_sources,
+    load_knowledge,
+    warn_about_due_sources,
+)
 from bot.knowledge.places import PlaceResolver
 
 KNOWLEDGE = load_knowledge()
@@ -16,6 +24,35 @@ def test_every_fact_has_a_source_with_an_address_and_a_date() -> None:
         for fact in organisation.facts:
             source = KNOWLEDGE.sources[fact.source]
             assert source.url.startswith("https://") and source.checked
+
+
+def test_every_source_is_a_page_checked_on_a_day() -> None:
+    for source in KNOWLEDGE.sources.values():
+        assert datetime.date.fromisoformat(source.checked) <= datetime.date.today()
+    used = {
+        source
+        for organisation in KNOWLEDGE.organisations.values()
+        for source in [f.source for f in organisation.facts]
+        + [
+            s
+            for sentences in organisation.answers.values()
+            for x in sentences
+            for s in x.sources
+        ]
+    }
+    assert used == set(KNOWLEDGE.sources)  # no source left unused
+
+
+def test_sources_not_checked_for_a_year_are_logged_for_re_checking(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        warn_about_due_sources(KNOWLEDGE)
+    due = due_sources(KNOWLEDGE, datetime.date.today())
+    assert due and f"{len(due)} knowledge sources were not checked" in caplog.text
+    assert due_sources(KNOWLEDGE, datetime.date(2025, 6, 1)) == [
+        KNOWLEDGE.sources["permicro"]  # its page is from 2017; the others from 2024-25
+    ]
 
 
 def test_each_country_has_a_lender_and_a_recognition_body() -> None:
@@ -69,17 +106,48 @@ def edit(path: Path, old: str, new: str) -> None:
             "cities: [atlantis]",
             "unknown place 'atlantis' in serves.cities",
         ),
-        (  # a sentence that states no sourced fact needs its own source
-            "recognition/naric-vlaanderen.yml",
-            "      source: naric-vlaanderen\n",
-            "",
-            "naric-vlaanderen.yml:40: a sentence without a fact needs a 'source'",
+        (  # its words are claims: a sentence needs its source, facts or not
+            "partners/microstart.yml",
+            "      about: [interest]\n      source: vlaio-microstart\n",
+            "      about: [interest]\n",
+            "microstart.yml:59: a sentence needs a 'source'",
+        ),
+        (  # a figure typed into a sentence cannot be traced, flagged or expired
+            "partners/permicro.yml",
+            "based in Turin since {founded}",
+            "based in Turin since 2007",
+            "permicro.yml:44: the figure '2007' is typed into the sentence",
+        ),
+        (
+            "partners/microstart.yml",
+            "free courses that help",
+            "14 free courses that help",
+            "the figure '14' is typed into the sentence",
+        ),
+        (
+            "sources.yml",
+            "checked: 2025-01-01",
+            "checked: 2025",
+            "sources.yml:15: 'checked' must be a day, YYYY-MM-DD",
+        ),
+        (
+            "partners/finnvera.yml",
+            "    valid_until: 2025-03-31\n",
+            "    valid_until: 2024-03-31\n",
+            "finnvera.yml:30: 'valid_from' is after 'valid_until'",
+        ),
+        (  # a sentence is said in the past only after something it states ends
+            "partners/microstart.yml",
+            '    - say: "A credit committee decides every week."\n',
+            '    - say: "A credit committee decides every week."\n'
+            '      after: "A credit committee decided every week: see {url}."\n',
+            "microstart.yml:66: 'after' needs a fact with 'valid_until'",
         ),
         (  # a figure in a sentence must be one of the organisation's facts
             "recognition/idw.yml",
             "costs {fee}.",
             "costs {fees}.",
-            "idw.yml:29: {fees} is not a fact with a value",
+            "idw.yml:30: {fees} is not a fact with a value",
         ),
         (
             "partners/finnvera.yml",

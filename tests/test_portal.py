@@ -547,6 +547,36 @@ async def test_the_audit_log_is_for_the_admin(client: TestClient) -> None:
     assert "reviewer@qredits.nl" in html and QREDITS_PHONE in html
 
 
+async def test_the_administrator_sees_what_needs_re_checking(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await log_in(client, "reviewer@qredits.nl")
+    await page(client, "/staff/sources", status=403)
+    await log_in(client, "admin@example.org")
+    monkeypatch.setenv("ASSISTANT_TODAY", "2026-06-15")
+    html = html_text.unescape(await page(client, "/staff/sources"))
+    due, soon, ended = (
+        html.split('id="due"')[1].split('id="soon"')[0],
+        html.split('id="soon"')[1].split('id="ended"')[0],
+        html.split('id="ended"')[1],
+    )
+    # Checked on an unknown day of 2025 (counted as its first) or before: due.
+    assert "https://micreohub.it/microcredito" in due
+    assert "June 5, 2024" in due  # VLAIO's page, dated
+    # Finnvera's application window closes on 31 July 2026, within 60 days.
+    assert "application_closes" in soon and "July 31, 2026" in soon
+    assert "application_closes" not in ended
+    # Ended: the 2024 start-up grant amount, the 2022 guarantee call, the
+    # Euribor value given for the 2024-2025 round.
+    assert "startup_grant_per_day" in ended and "€37.21" in ended
+    assert "euribor_assumed" in ended
+    assert "migrant_guarantee_max" in ended
+    monkeypatch.setenv("ASSISTANT_TODAY", "2026-12-05")
+    html = html_text.unescape(await page(client, "/staff/sources"))
+    ended = html.split('id="ended"')[1]
+    assert "application_closes" in ended  # the window has closed since
+
+
 async def test_staff_pages_speak_the_browsers_language_or_the_chosen_one(
     client: TestClient,
 ) -> None:

@@ -87,8 +87,8 @@ async def test_estimate_at_microstarts_published_rate() -> None:
     # r = 0.1113 / 12; 10000 * r / (1 - (1 + r) ** -36) = 328.00
     assert (message["loan_amount"], message["months"]) == (10000, 36)
     assert (message["rate"], message["monthly_amount"]) == (11.13, 328.0)
-    assert message["source_url"] == "https://www.vlaio.be"
-    assert message["checked"] == "2025"
+    assert message["source_url"].startswith("https://www.vlaio.be/nl/subsidies")
+    assert message["checked"] == "2024-06-05"  # the page's own date
 
 
 async def test_amount_outside_the_limits_gets_the_real_limits() -> None:
@@ -165,3 +165,63 @@ def test_durations_in_words_and_amounts_apart_from_them(
 ) -> None:
     assert parse_duration_months(text, language) == months
     assert parse_amount(without_durations(text, language), language) == amount
+
+
+def responses(messages: list[dict[str, Any]]) -> list[str]:
+    return [message["response"] for message in messages]
+
+
+async def test_a_starter_is_not_given_an_estimate_above_the_starters_limit() -> None:
+    """microStart lends over 15,000 only to businesses over a year old (unconfirmed)."""
+    messages = await run(
+        text="20000 over 4 years, I live in Liège",
+        slots={"business_stage": "idea"},
+    )
+    assert responses(messages) == ["utter_repayment_starter_max", "utter_not_confirmed"]
+    assert (messages[0]["max_amount"], messages[0]["loan_amount"]) == (15000, 20000)
+    assert (
+        messages[0]["source_url"]
+        == "https://mes-aides-financieres.be/finance/microstart"
+    )
+
+
+async def test_above_the_starters_limit_an_unknown_stage_hears_the_condition() -> None:
+    messages = await run(text="20000 over 4 years, I live in Liège")
+    assert responses(messages) == [
+        "utter_repayment_estimate",
+        "utter_repayment_over_starter_max",
+        "utter_not_confirmed",
+    ]
+    established = await run(
+        text="20000 over 4 years, I live in Liège",
+        slots={"business_stage": "established"},
+    )
+    assert responses(established) == ["utter_repayment_estimate_for_stage"]
+    assert established[0]["rate"] == 11.13  # "Boost", from
+
+
+async def test_finnvera_has_a_margin_over_euribor_not_a_rate_it_lacks() -> None:
+    """Its knowledge says Euribor + 4.5 %; the estimate says the same, with no
+    Euribor value after the one its source gave stopped holding."""
+    [message] = await run(text="30000 over 4 years, I live in Vantaa")
+    assert message["response"] == "utter_repayment_margin_only"
+    assert message["margin_rate"] == 4.5 and message["partner"] == "Finnvera"
+
+
+async def test_while_its_euribor_value_held_finnvera_is_estimated_with_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ASSISTANT_TODAY", "2025-01-15")
+    estimate, confirm = await run(text="30000 over 4 years, I live in Vantaa")
+    assert estimate["response"] == "utter_repayment_estimate_euribor"
+    # 3.1 % (six-month Euribor, the source's value) + 4.5 % margin = 7.6 %:
+    # r = 0.076 / 12; 30000 * r / (1 - (1 + r) ** -48) = 726.77
+    assert (estimate["rate"], estimate["monthly_amount"]) == (7.6, 726.77)
+    assert estimate["euribor_until_day"] == "2025-03-31"
+    assert confirm["response"] == "utter_not_confirmed"  # "approximately 3.1 %"
+
+
+async def test_a_repayment_period_the_lender_does_not_offer_is_not_estimated() -> None:
+    [message] = await run(text="30000 over 7 years, I live in Vantaa")
+    assert message["response"] == "utter_repayment_over_term"
+    assert (message["max_years"], message["months"]) == (5, 84)

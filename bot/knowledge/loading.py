@@ -7,6 +7,10 @@ does not exist. The assistant must never state a figure it cannot source.
 
 from __future__ import annotations
 
+import datetime
+import logging
+import re
+import string
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -17,6 +21,8 @@ import yaml
 from bot.i18n import placeholders
 from bot.settings import ROOT
 from bot.topics import COMPUTED, KNOWLEDGE, topic_names
+
+logger = logging.getLogger(__name__)
 
 KNOWLEDGE_DIR = ROOT / "data" / "knowledge"
 COUNTRIES = ("BE", "NL", "FI", "IT")
@@ -57,6 +63,14 @@ DETAILS = (
     "grant_timing professions business_plan debts refugees documents maximum "
     "minimum interest term cost time who"
 ).split()
+# Units of facts whose value is a day ("2026-07-31": 31 July 2026) or a month
+# ("2024-12-01": December 2024) rather than a number.
+DATE_UNITS = ("date", "month")
+# A source not checked for this long is listed for re-checking (loader, portal).
+RECHECK_AFTER_DAYS = 365
+# Facts that stop holding within this many days are listed for re-checking.
+ENDING_WITHIN_DAYS = 60
+_DIGIT = re.compile(r"\d")
 
 
 class KnowledgeError(ValueError):
@@ -74,12 +88,17 @@ class _LineLoader(yaml.SafeLoader):
 
 @dataclass(frozen=True)
 class Source:
-    """Where a fact comes from, and when it was last checked."""
+    """Where a fact comes from (the page itself), and the day it was last checked."""
 
     id: str
     title: str
     url: str
-    checked: str
+    checked: str  # YYYY-MM-DD
+
+    def due(self, today: datetime.date) -> bool:
+        """Whether it was last checked more than a year before ``today``."""
+        age = today - datetime.date.fromisoformat(self.checked)
+        return age.days > RECHECK_AFTER_DAYS
 
 
 @dataclass(frozen=True)
@@ -93,6 +112,10 @@ class Fact:
     text: str | None = None
     note: str | None = None
     uncertain: bool = False
+    day: str | None = None  # YYYY-MM-DD, for the units of DATE_UNITS
+    # When it holds (YYYY-MM-DD, both days included); outside, it is not said.
+    valid_from: str | None = None
+    valid_until: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +123,9 @@ class Sentence:
     """One sentence of an answer: an English gettext id and the sources it rests on.
 
     Its ``{placeholders}`` are the organisation's ``{name}``, ``{url}`` and the keys
-    of its facts, filled and formatted for the user's locale when it is said.
+    of its facts, filled and formatted for the user's locale when it is said. It
+    holds while all its facts hold; after that, ``after`` (the same said in the
+    past, pointing to the current conditions) is said instead, if there is one.
     """
 
     text: str
@@ -109,6 +134,9 @@ class Sentence:
     uncertain: bool = False
     # The details of a question it answers ("maximum", "interest"; see DETAILS).
     about: tuple[str, ...] = ()
+    valid_from: str | None = None
+    valid_until: str | None = None
+    after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -185,12 +213,62 @@ def _load_sources(path: Path) -> dict[str, Source]:
             id=_require(entry, "id", where),
             title=_require(entry, "title", where),
             url=_require(entry, "url", where),
-            checked=str(_require(entry, "checked", where)),
+            checked=_day(_require(entry, "checked", where), "checked", where),
         )
         if not source.url.startswith("https://"):
             raise KnowledgeError(f"{where}: source url must start with https://")
+        if source.checked > datetime.date.today().isoformat():
+            raise KnowledgeError(f"{where}: 'checked' is a day still to come")
         sources[source.id] = source
     return sources
+
+
+def _day(value: Any, key: str, where: str) -> str:
+    """A day written YYYY-MM-DD (YAML reads it as a date), as that text."""
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value.isoformat()
+    raise KnowledgeError(f"{where}: '{key}' must be a day, YYYY-MM-DD, not {value!r}")
+
+
+def _no_figures(text: str, where: str) -> None:
+    """Refuses a figure typed into a sentence: it must be a fact, to be traced."""
+    literal = "".join(part for part, _, _, _ in string.Formatter().parse(text))
+    if _DIGIT.search(literal):
+        figure = re.search(r"\d(?:[\d.,]*\d)?", literal).group(0)
+        raise KnowledgeError(
+            f"{where}: the figure {figure!r} is typed into the sentence: make it a "
+            "fact with its source and write its {key}"
+        )
+
+
+def _load_fact(where: str, fact: dict, sources: dict[str, Source]) -> Fact:
+    source = _require(fact, "source", where)
+    if source not in sources:
+        raise KnowledgeError(f"{where}: unknown source {source!r}")
+    value, unit, day = fact.get("value"), fact.get("unit"), None
+    if unit in DATE_UNITS:
+        day, value = _day(value, "value", where), None
+    elif value is not None and not isinstance(value, (int, float)):
+        raise KnowledgeError(f"{where}: 'value' must be a number (or unit: date)")
+    if value is None and day is None and not fact.get("text"):
+        raise KnowledgeError(f"{where}: a fact needs a 'value' or a 'text'")
+    valid = {
+        key: _day(fact[key], key, where) if fact.get(key) is not None else None
+        for key in ("valid_from", "valid_until")
+    }
+    if None not in valid.values() and valid["valid_from"] > valid["valid_until"]:
+        raise KnowledgeError(f"{where}: 'valid_from' is after 'valid_until'")
+    return Fact(
+        key=_require(fact, "key", where),
+        source=source,
+        value=value,
+        unit=unit,
+        text=fact.get("text"),
+        note=fact.get("note"),
+        uncertain=bool(fact.get("uncertain", False)),
+        day=day,
+        **valid,
+    )
 
 
 def _load_places(path: Path) -> dict[str, Place]:
@@ -304,28 +382,15 @@ def _load_organisation(
                 raise KnowledgeError(
                     f"{where}: unknown place {place!r} in serves.{kind}"
                 )
-    facts = []
-    for fact in entry.get("facts", []):
-        fact_where = _where(path, fact)
-        source = _require(fact, "source", fact_where)
-        if source not in sources:
-            raise KnowledgeError(f"{fact_where}: unknown source {source!r}")
-        if fact.get("value") is None and not fact.get("text"):
-            raise KnowledgeError(f"{fact_where}: a fact needs a 'value' or a 'text'")
-        facts.append(
-            Fact(
-                key=_require(fact, "key", fact_where),
-                source=source,
-                value=fact.get("value"),
-                unit=fact.get("unit"),
-                text=fact.get("text"),
-                note=fact.get("note"),
-                uncertain=bool(fact.get("uncertain", False)),
-            )
-        )
+    facts = [
+        _load_fact(_where(path, fact), fact, sources) for fact in entry.get("facts", [])
+    ]
     next_step = _require(entry, "next_step", where)
     if "{url}" not in next_step:
         raise KnowledgeError(f"{where}: next_step must give the link, {{url}}")
+    _no_figures(next_step, where)
+    if not str(_require(entry, "url", where)).startswith("https://"):
+        raise KnowledgeError(f"{where}: url must start with https://")
     answers = _load_answers(path, entry, topics, {f.key: f for f in facts}, sources)
     return Organisation(
         id=_require(entry, "id", where),
@@ -370,25 +435,52 @@ def _load_answers(
     return loaded
 
 
+def _facts_of(text: str, where: str, facts: dict[str, Fact]) -> tuple[str, ...]:
+    """The facts a sentence states: its placeholders, each a fact with a value."""
+    used = tuple(sorted(placeholders(text) - {"name", "url"}))
+    for key in used:
+        fact = facts.get(key)
+        if fact is None or (fact.value, fact.day, fact.text) == (None, None, None):
+            raise KnowledgeError(f"{where}: {{{key}}} is not a fact with a value")
+    _no_figures(text, where)
+    return used
+
+
 def _load_sentence(
     where: str, entry: dict, facts: dict[str, Fact], sources: dict[str, Source]
 ) -> Sentence:
+    """A sentence, with its own source: its words are claims as much as its figures.
+
+    It holds while every fact it states holds (and within its own validity); its
+    ``after`` may state the same facts, said in the past.
+    """
     text = _require(entry, "say", where)
-    used = tuple(sorted(placeholders(text) - {"name", "url"}))
-    for key in used:
-        if key not in facts or facts[key].value is None:
-            raise KnowledgeError(f"{where}: {{{key}}} is not a fact with a value")
+    used = _facts_of(text, where, facts)
     own = entry.get("source")
-    if own is not None and own not in sources:
+    if not own:
+        raise KnowledgeError(
+            f"{where}: a sentence needs a 'source', the page its words come from"
+        )
+    if own not in sources:
         raise KnowledgeError(f"{where}: unknown source {own!r}")
-    cited = tuple(dict.fromkeys([facts[key].source for key in used] + [own]))
-    cited = tuple(source for source in cited if source)
-    if not cited:
-        raise KnowledgeError(f"{where}: a sentence without a fact needs a 'source'")
+    cited = tuple(dict.fromkeys([own] + [facts[key].source for key in used]))
     about = tuple(entry.get("about") or ())
     for detail in about:
         if detail not in DETAILS:
             raise KnowledgeError(f"{where}: unknown detail {detail!r} in 'about'")
+    starts = [facts[key].valid_from for key in used if facts[key].valid_from]
+    ends = [facts[key].valid_until for key in used if facts[key].valid_until]
+    for key, days in (("valid_from", starts), ("valid_until", ends)):
+        if entry.get(key) is not None:
+            days.append(_day(entry[key], key, where))
+    after = entry.get("after")
+    if after is not None:
+        if not ends:
+            raise KnowledgeError(f"{where}: 'after' needs a fact with 'valid_until'")
+        after_facts = _facts_of(after, where, facts)
+        if "{url}" not in after:
+            raise KnowledgeError(f"{where}: 'after' must point to {{url}}")
+        used = tuple(dict.fromkeys(used + after_facts))
     return Sentence(
         text=text,
         sources=cited,
@@ -396,6 +488,9 @@ def _load_sentence(
         uncertain=bool(entry.get("uncertain"))
         or any(facts[key].uncertain for key in used),
         about=about,
+        valid_from=max(starts) if starts else None,
+        valid_until=min(ends) if ends else None,
+        after=after,
     )
 
 
@@ -420,6 +515,57 @@ def load_knowledge(directory: Path = KNOWLEDGE_DIR) -> Knowledge:
             raise KnowledgeError(f"{where}: id {organisation.id!r} is used twice")
         knowledge.organisations[organisation.id] = organisation
     return knowledge
+
+
+def due_sources(knowledge: Knowledge, today: datetime.date) -> list[Source]:
+    """The sources not checked for a year on ``today``, the oldest first."""
+    due = [source for source in knowledge.sources.values() if source.due(today)]
+    return sorted(due, key=lambda source: (source.checked, source.id))
+
+
+@dataclass(frozen=True)
+class EndingFact:
+    """A fact that stops holding soon, or no longer holds, and whose it is."""
+
+    organisation: Organisation
+    fact: Fact
+    source: Source
+
+
+def ending_facts(
+    knowledge: Knowledge, today: datetime.date, days: int = ENDING_WITHIN_DAYS
+) -> tuple[list[EndingFact], list[EndingFact]]:
+    """The facts that stop holding within ``days``, and those already ended."""
+    soon, ended = [], []
+    horizon = (today + datetime.timedelta(days=days)).isoformat()
+    for organisation in knowledge.organisations.values():
+        for fact in organisation.facts:
+            if fact.valid_until is None:
+                continue
+            entry = EndingFact(organisation, fact, knowledge.sources[fact.source])
+            if fact.valid_until < today.isoformat():
+                ended.append(entry)
+            elif fact.valid_until <= horizon:
+                soon.append(entry)
+    return (
+        sorted(soon, key=lambda e: e.fact.valid_until),
+        sorted(ended, key=lambda e: e.fact.valid_until, reverse=True),
+    )
+
+
+def warn_about_due_sources(knowledge: Knowledge) -> None:
+    """Logs the sources not checked for a year, so whoever runs the assistant knows."""
+    due = due_sources(knowledge, datetime.date.today())
+    if due:
+        logger.warning(
+            "%d knowledge sources were not checked for over %d days (the oldest: "
+            "%s, %s): re-check them and update 'checked' in data/knowledge/"
+            "sources.yml; the administrator's portal lists them at /staff/sources",
+            len(due),
+            RECHECK_AFTER_DAYS,
+            due[0].id,
+            due[0].checked,
+        )
 
 
 @cache

@@ -89,8 +89,15 @@ class FactRow(Base):
     text = sa.Column(sa.Text)
     note = sa.Column(sa.Text)
     uncertain = sa.Column(sa.Boolean, nullable=False, default=False)
+    day = sa.Column(sa.String(10))  # YYYY-MM-DD: a fact that is a day or a month
+    valid_from = sa.Column(sa.String(10))  # YYYY-MM-DD, or always
+    valid_until = sa.Column(sa.String(10))
     source_id = sa.Column(sa.ForeignKey("kb_sources.id"), nullable=False)
     source = relationship("SourceRow")
+
+    def holds(self, today: str) -> bool:
+        """Whether it holds on ``today`` (YYYY-MM-DD)."""
+        return holds(self.valid_from, self.valid_until, today)
 
 
 answer_sources = sa.Table(
@@ -118,7 +125,15 @@ class AnswerRow(Base):
     text = sa.Column(sa.Text, nullable=False)
     uncertain = sa.Column(sa.Boolean, nullable=False, default=False)
     about = sa.Column(sa.String(255), nullable=False, default="")  # "maximum term"
+    valid_from = sa.Column(sa.String(10))  # YYYY-MM-DD, or always
+    valid_until = sa.Column(sa.String(10))
+    after = sa.Column(sa.Text)  # said once it no longer holds, else nothing
     sources = relationship("SourceRow", secondary=answer_sources)
+
+
+def holds(valid_from: str | None, valid_until: str | None, today: str) -> bool:
+    """Whether ``today`` (YYYY-MM-DD) is within the days given (both included)."""
+    return (valid_from or today) <= today <= (valid_until or today)
 
 
 def tables_shape() -> str:
@@ -207,6 +222,9 @@ def _insert(session: Session, knowledge: Knowledge) -> None:
                 text=fact.text,
                 note=fact.note,
                 uncertain=fact.uncertain,
+                day=fact.day,
+                valid_from=fact.valid_from,
+                valid_until=fact.valid_until,
                 source_id=fact.source,
             )
             for position, fact in enumerate(organisation.facts)
@@ -220,6 +238,9 @@ def _insert(session: Session, knowledge: Knowledge) -> None:
                 text=sentence.text,
                 uncertain=sentence.uncertain,
                 about=" ".join(sentence.about),
+                valid_from=sentence.valid_from,
+                valid_until=sentence.valid_until,
+                after=sentence.after,
                 sources=[sources[source] for source in sentence.sources],
             )
             for topic, sentences in organisation.answers.items()

@@ -18,7 +18,7 @@ from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot import settings
-from bot.i18n import LOCALES_DIR, S_
+from bot.i18n import LOCALES_DIR, S_, format_day
 from bot.languages import STAFF_LANGUAGES, accepted_languages, native_name
 
 LANGUAGE_COOKIE = "staff_language"
@@ -87,6 +87,7 @@ def render_page(request: web.Request, name: str, **values: object) -> str:
             language=language,
             language_links=links,
             moment=lambda value: format_moment(value, language) if value else "",
+            day=lambda iso: format_day(iso, language) if iso else "",
             number=lambda value: format_decimal(value, locale=language),
             percent=lambda share: format_percent(
                 round(share, 3), locale=language, decimal_quantization=False

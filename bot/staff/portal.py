@@ -1,4 +1,4 @@
-"""The partner portal: conversations, transcripts, referrals, export, insight, audit.
+"""The partner portal: conversations, referrals, export, insight, audit, sources.
 
 Reviewers see only what was routed to their organisation; an administrator sees every
 partner. Personal data in transcripts, exports and insight is masked, except what the
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import datetime
 import io
 from dataclasses import dataclass, replace
 from typing import TypeVar
@@ -21,7 +22,14 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from bot.db.tables import AuditEntry, Referral, StaffAccount, utcnow
-from bot.knowledge.loading import shipped_knowledge
+from bot.knowledge.answers import format_fact, today
+from bot.knowledge.loading import (
+    ENDING_WITHIN_DAYS,
+    RECHECK_AFTER_DAYS,
+    due_sources,
+    ending_facts,
+    shipped_knowledge,
+)
 from bot.languages import NATIVE_NAMES, SUPPORTED_LANGUAGES
 from bot.staff.pages import (
     S_,
@@ -487,6 +495,29 @@ async def audit_page(request: web.Request) -> web.Response:
     )
 
 
+async def sources_page(request: web.Request) -> web.Response:
+    """GET /staff/sources: sources due for re-checking, facts ending soon (admin)."""
+    staff = await signed_in(request, "admin")
+    knowledge = shipped_knowledge()
+    day = datetime.date.fromisoformat(today())
+    soon, ended = ending_facts(knowledge, day)
+    language = staff_language(request)
+    return await portal_page(
+        request,
+        "portal_sources.html",
+        staff,
+        "sources",
+        due=due_sources(knowledge, day),
+        soon=soon,
+        ended=ended,
+        recheck_days=RECHECK_AFTER_DAYS,
+        ending_days=ENDING_WITHIN_DAYS,
+        source_count=len(knowledge.sources),
+        age_in_days=lambda checked: (day - datetime.date.fromisoformat(checked)).days,
+        fact_value=lambda fact: format_fact(fact, language),
+    )
+
+
 def add_portal_routes(app: web.Application) -> None:
     """The partner portal's pages."""
     app.router.add_get("/staff/conversations", conversations_page)
@@ -498,3 +529,4 @@ def add_portal_routes(app: web.Application) -> None:
     app.router.add_get("/staff/referrals/{referral_id}", referral_page)
     app.router.add_post("/staff/referrals/{referral_id}", change_referral_status)
     app.router.add_get("/staff/audit", audit_page)
+    app.router.add_get("/staff/sources", sources_page)
