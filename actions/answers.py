@@ -332,8 +332,9 @@ class ActionAnswerTopic(Action):
     ) -> list[str]:
         """Says each organisation's answer; returns the organisations named.
 
-        A detail an organisation states comes alone; one it does not state is said
-        to be unchecked (ask them), followed by its answer to the whole topic.
+        A detail an organisation states comes alone, and organisations that do not
+        state it are left out; a detail none states is said to be unchecked (ask
+        them), followed by each one's answer to the whole topic.
         """
         topic = question.topic or ""
         organisations = route_to_partners(session, place_id, topic)
@@ -350,8 +351,16 @@ class ActionAnswerTopic(Action):
                 topic, organisations = other, named
                 break
         answered = []
+        answers = {
+            o.id: compose_answer(o, topic, language, question.details)
+            for o in organisations
+        }
+        if question.details and any(answers.values()):
+            # The detail is answered here ("how much is the start-up grant a day?"):
+            # the organisations that say nothing about it are not in the way.
+            organisations = [o for o in organisations if answers[o.id]]
         for organisation in organisations:
-            answer = compose_answer(organisation, topic, language, question.details)
+            answer = answers[organisation.id]
             if question.details and not answer:
                 dispatcher.utter_message(
                     response="utter_no_checked_fact",

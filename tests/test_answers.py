@@ -226,6 +226,19 @@ async def test_a_detail_no_source_covers_names_the_lender_to_ask() -> None:
 
 
 @pytest.mark.usefixtures("knowledge_database")
+async def test_a_detail_one_organisation_answers_comes_without_the_others() -> None:
+    """Tampere: the start-up grant is Job Market Finland's; the Enterprise Agencies,
+    which say nothing about it, are not in the way ("no checked information")."""
+    messages, _ = await answer(
+        text="I live in Tampere. When do I apply for the starttiraha, before I start?",
+        intent="start_business",
+    )
+    assert [m.get("response") for m in messages] == [None]
+    assert "Apply BEFORE you start" in messages[0]["text"]
+    assert "Uusyrityskeskukset" not in messages[0]["text"]
+
+
+@pytest.mark.usefixtures("knowledge_database")
 async def test_a_topic_nobody_covers_at_the_place_is_said_plainly() -> None:
     messages, _ = await answer(
         text="I need help finding a job in Brussels", intent="ask_job_coaching"

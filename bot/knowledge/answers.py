@@ -111,7 +111,8 @@ def compose_answer(
         text = render(text, language, values)
         if sentence.uncertain:
             text = f"{text} {render(UNCERTAIN, language, values)}"
-        said.append(text)
+        if text not in said:  # two topics' sentences may be said alike
+            said.append(text)
     if ended:
         until = format_day(max(ended), language)
         said.append(render(ENDED, language, {**values, "until": until}))
