@@ -60,6 +60,20 @@ SECOND_INTENT_CONFIDENCE = 0.2
 # The replies that ask where the user lives (never twice in a row).
 PLACE_QUESTIONS = ("utter_ask_place", "utter_repayment_needs_place")
 OFFER_CONTACT = N_("Ask {partner} to contact me")
+# Under the last answer to a topic: did it help? (buttons; stored as a user event)
+HELPED = N_("This helped")
+DID_NOT_HELP = N_("Not what I was looking for")
+
+
+def feedback_buttons(language: str) -> list[dict]:
+    """The buttons that say whether an answer helped (``/feedback`` payloads)."""
+    return [
+        {
+            "title": render(title, language, {}),
+            "payload": "/feedback" + json.dumps({"helpful": helpful}),
+        }
+        for title, helpful in ((HELPED, "yes"), (DID_NOT_HELP, "no"))
+    ]
 
 
 def contact_offer(organisation: OrganisationRow, language: str) -> list[dict]:
@@ -376,6 +390,9 @@ class ActionAnswerTopic(Action):
                     text=answer, buttons=contact_offer(organisation, language)
                 )
                 answered.append(organisation)
+        if dispatcher.messages and dispatcher.messages[-1].get("text"):
+            # The buttons show under the last message: the feedback goes there.
+            dispatcher.messages[-1]["buttons"] += feedback_buttons(language)
         broader = []
         if not answered and topic in BROADER_TOPIC:
             broader = route_to_partners(session, place_id, BROADER_TOPIC[topic])

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.answers import GENERAL_ANSWER, ActionAnswerTopic
+from actions.feedback import ActionFeedback
 from actions.language import ActionConfirmLanguage, ActionFallback, ActionPrivacy
 from bot import settings
 from bot.db.tables import Route, RoutedConversation, engine_for
@@ -281,12 +282,53 @@ async def test_a_partner_that_takes_referrals_offers_to_call_back() -> None:
         {
             "title": "Ask City of Vantaa to contact me",
             "payload": '/request_human{"organisation": "city-of-vantaa"}',
-        }
+        },
+        *FEEDBACK_BUTTONS,
     ]
     [recognition], _ = await answer(
         text="how much does recognition cost in Vantaa", intent="ask_recognition_cost"
     )
-    assert recognition["buttons"] == []  # Opetushallitus takes no referrals
+    assert recognition["buttons"] == FEEDBACK_BUTTONS  # no referrals at Opetushallitus
+
+
+FEEDBACK_BUTTONS = [
+    {"title": "This helped", "payload": '/feedback{"helpful": "yes"}'},
+    {"title": "Not what I was looking for", "payload": '/feedback{"helpful": "no"}'},
+]
+
+
+@pytest.mark.usefixtures("knowledge_database")
+async def test_the_last_answer_asks_in_the_users_language_whether_it_helped() -> None:
+    messages, _ = await answer(
+        text="Ik woon in Brussel, hoe laat ik mijn diploma erkennen?",
+        intent="ask_qualification_recognition",
+        slots={"language": "nl"},
+    )
+    *first, last = messages
+    assert all(not m["buttons"] for m in first)
+    titles = [button["title"] for button in last["buttons"]]
+    assert titles == [
+        render("This helped", "nl", {}),
+        render("Not what I was looking for", "nl", {}),
+    ]
+    assert titles[0] != "This helped"  # translated
+
+
+@pytest.mark.parametrize(
+    "helpful, response",
+    [("yes", "utter_feedback_thanks"), ("no", "utter_feedback_sorry")],
+)
+async def test_a_feedback_button_is_thanked_and_a_no_asks_what_was_wanted(
+    helpful: str, response: str
+) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        text=f'/feedback{{"helpful": "{helpful}"}}',
+        intent="feedback",
+        entities=[{"entity": "helpful", "value": helpful}],
+    )
+    await ActionFeedback().run(dispatcher, tracker, {})
+    assert [m["response"] for m in dispatcher.messages] == [response]
 
 
 @pytest.mark.usefixtures("knowledge_database")
