@@ -11,7 +11,7 @@ STAFF_LANGS := $(patsubst locales/%/LC_MESSAGES/portal.po,%,$(wildcard locales/*
 CATALOGS := $(foreach l,$(LANGS),locales/$(l)/LC_MESSAGES/messages.mo) \
   $(foreach l,$(STAFF_LANGS),locales/$(l)/LC_MESSAGES/portal.mo)
 
-.PHONY: install run shell test lint unit e2e browser validate model stories eval figures run-cluster cluster-test profile bench extract clean
+.PHONY: install run shell test lint unit e2e browser validate model stories eval figures run-cluster cluster-test profile bench export-reviewed learn extract clean
 
 install: $(VENV)/.installed $(CATALOGS)
 
@@ -90,6 +90,15 @@ bench: model browser
 	$(PY) scripts/bench_widget.py
 	$(PY) scripts/bench_portal.py
 	$(PY) scripts/fuzz.py
+
+# Reviewers' labels (the portal's review page) to NLU data: data/nlu/<lang>/reviewed.yml
+# and, kept aside, tests/nlu/reviewed/<lang>.yml. Read the files before committing.
+export-reviewed: install
+	$(PY) scripts/export_reviewed.py
+
+# The loop: export the labels, retrain, and print the kept-aside accuracy before/after.
+learn: install
+	$(PY) scripts/learn.py
 
 # Translators: extract new message ids, merge them into every catalog, then translate.
 extract: install

@@ -20,6 +20,7 @@ class Said:
     intent: str
     confidence: float = 0.95
     language: str = "en"
+    entities: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -45,10 +46,11 @@ async def save_conversations(database: Path, conversations: list[Conversation]) 
                 UserUttered(
                     said.text,
                     intent=intent,
+                    entities=said.entities,
                     parse_data={
                         "text": said.text,
                         "intent": intent,
-                        "entities": [],
+                        "entities": said.entities,
                         "language": {"code": said.language, "confidence": 0.9},
                     },
                     timestamp=moment,

@@ -165,6 +165,29 @@ class AuditEntry(Base):
     target = sa.Column(sa.String(500), nullable=False)  # conversation id or filters
 
 
+class ReviewLabel(Base):
+    """A reviewer's label on a message the assistant misunderstood (masked text).
+
+    ``kind`` says what it is: ``intent`` (what it should have understood, to train
+    on), ``not_for_us``, ``new_topic``, or ``wrong_answer`` (a content report for the
+    administrator: ``note`` says what was wrong). Erased with its conversation.
+    """
+
+    __tablename__ = "review_labels"
+    __table_args__ = (sa.Index("ix_review_labels_text", "text", "organisation_id"),)
+    id = sa.Column(sa.Integer, primary_key=True)
+    text = sa.Column(sa.String(500), nullable=False)  # masked, in small letters
+    conversation_id = sa.Column(sa.String(255), nullable=False, index=True)
+    language = sa.Column(sa.String(8), nullable=False)
+    kind = sa.Column(sa.String(16), nullable=False)
+    intent = sa.Column(sa.String(64))
+    note = sa.Column(sa.String(1000), nullable=False, default="")
+    # The reviewer's organisation (None: the administrator), who and when.
+    organisation_id = sa.Column(sa.String(64))
+    staff_id = sa.Column(sa.ForeignKey("staff_accounts.id"), nullable=False)
+    labelled_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
 class Handoff(Base):
     """A one-time link that opens the assistant in a visitor's language, city, topic."""
 
@@ -298,8 +321,11 @@ def delete_referrals(session: Session, condition: sa.sql.ColumnElement) -> int:
 
 
 def forget_conversation(session: Session, conversation_id: str) -> None:
-    """Deletes everything of ours about one conversation: referrals and routes."""
+    """Deletes everything of ours about one conversation: referrals, routes, labels."""
     delete_referrals(session, Referral.conversation_id == conversation_id)
+    session.execute(
+        sa.delete(ReviewLabel).where(ReviewLabel.conversation_id == conversation_id)
+    )
     session.execute(sa.delete(Route).where(Route.conversation_id == conversation_id))
     session.execute(
         sa.delete(RoutedConversation).where(

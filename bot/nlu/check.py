@@ -23,6 +23,9 @@ TRAINING_DIR = ROOT / "data" / "nlu"
 # ``test`` (written the same way, by other writers) only for the README's figures.
 HELDOUT_DIR = ROOT / "tests" / "nlu" / "dev"
 TEST_DIR = ROOT / "tests" / "nlu" / "test"
+# Reviewers' labelled messages kept aside by the export (scripts/export_reviewed.py):
+# never trained on, they show whether retraining on the others helped.
+REVIEWED_DIR = ROOT / "tests" / "nlu" / "reviewed"
 # The conversation test set: none of its messages may be trained on. One- and
 # two-word messages ("merhaba", "ok thanks") are exempt: no data can avoid them.
 CONVERSATION_DIR = ROOT / "tests" / "conversations"
@@ -75,6 +78,7 @@ class LanguageData:
     training: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     heldout: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     test: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    reviewed: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     def splits(self) -> tuple[dict[str, list[str]], ...]:
         """Training, dev and test examples by intent."""
@@ -145,7 +149,11 @@ def load_language(lang: str) -> LanguageData:
     data = LanguageData()
     for path in sorted((TRAINING_DIR / lang).glob("*.yml")):
         _read(path, data.training, data.problems)
-    for directory, into in ((HELDOUT_DIR, data.heldout), (TEST_DIR, data.test)):
+    for directory, into in (
+        (HELDOUT_DIR, data.heldout),
+        (TEST_DIR, data.test),
+        (REVIEWED_DIR, data.reviewed),
+    ):
         if (directory / f"{lang}.yml").exists():
             _read(directory / f"{lang}.yml", into, data.problems)
     seen: dict[str, str] = {}
@@ -153,6 +161,7 @@ def load_language(lang: str) -> LanguageData:
         ("training", data.training),
         ("dev", data.heldout),
         ("test", data.test),
+        ("reviewed", data.reviewed),
     ):
         for intent, items in examples.items():
             for example in items:

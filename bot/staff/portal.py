@@ -31,6 +31,7 @@ from bot.knowledge.loading import (
     shipped_knowledge,
 )
 from bot.languages import NATIVE_NAMES, SUPPORTED_LANGUAGES
+from bot.staff.learning import content_reports, helpfulness, unanswered_per_week
 from bot.staff.pages import (
     S_,
     STAFF_HEADERS,
@@ -299,13 +300,15 @@ async def insight_page(request: web.Request) -> web.Response:
 
     has_events = await in_database(lambda session: prepare_events(session.get_bind()))
     query = InsightQuery(staff.organisation_id, filters, has_events)
-    figures = combine(
-        *await asyncio.gather(
-            in_database(query.per_day_and_language),
-            in_database(query.per_topic),
-            in_database(query.unanswered),
-        )
+    scope = (staff.organisation_id, filters, has_events)
+    *reads, helped, weeks = await asyncio.gather(
+        in_database(query.per_day_and_language),
+        in_database(query.per_topic),
+        in_database(query.unanswered),
+        in_database(lambda session: helpfulness(session, *scope)),
+        in_database(lambda session: unanswered_per_week(session, *scope)),
     )
+    figures = combine(*reads)
     questions = [
         (shown_text(segments, labels), count) for segments, count in figures.questions
     ]
@@ -318,6 +321,8 @@ async def insight_page(request: web.Request) -> web.Response:
         figures=figures,
         questions=questions,
         most_per_day=max((count for _, count in figures.per_day), default=0),
+        helped=helped,
+        weeks=weeks,
     )
 
 
@@ -502,6 +507,12 @@ async def sources_page(request: web.Request) -> web.Response:
     day = datetime.date.fromisoformat(today())
     soon, ended = ending_facts(knowledge, day)
     language = staff_language(request)
+    reports = await in_database(
+        lambda session: [
+            (label.text, label.language, label.note, email, label.labelled_at)
+            for label, email in content_reports(session)
+        ]
+    )
     return await portal_page(
         request,
         "portal_sources.html",
@@ -515,6 +526,7 @@ async def sources_page(request: web.Request) -> web.Response:
         source_count=len(knowledge.sources),
         age_in_days=lambda checked: (day - datetime.date.fromisoformat(checked)).days,
         fact_value=lambda fact: format_fact(fact, language),
+        reports=reports,
     )
 
 

@@ -13,6 +13,7 @@ from bot import settings
 from bot.db.erasure import start_erasure_worker, stop_erasure_worker
 from bot.staff.handoff import add_staff_routes
 from bot.staff.portal import add_portal_routes
+from bot.staff.review import add_review_routes
 from bot.web.widget import add_widget_routes
 
 
@@ -64,6 +65,7 @@ def create_app() -> web.Application:
     add_widget_routes(app)
     add_staff_routes(app)
     add_portal_routes(app)
+    add_review_routes(app)
     app.on_startup.append(start_erasure_worker)
     app.on_cleanup.append(stop_erasure_worker)
     return app
