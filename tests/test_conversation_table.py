@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import cache
 
 import pytest
 
-from bot.i18n import format_money, render
+from bot.i18n import format_day, format_money, render
+from bot.knowledge.loading import load_knowledge
 from bot.nlu.check import load_language, plain_text
 from bot.settings import ROOT
 from bot.web.nlg import domain_responses
@@ -54,7 +56,7 @@ EXPECTED = {
         "BE": ("microStart", None),
         "NL": ("Qredits", None),
         "FI": ("Finnvera", None),
-        "IT": ("PerMicro", 25000),
+        "IT": ("PerMicro", None),  # the 2022 guarantee call is closed
     },
     "ask_loan_documents": {
         "BE": ("microStart", None),
@@ -135,6 +137,15 @@ class Outcome:
     flow: str = FLOWS[0]
 
 
+@cache
+def checked_days(language: str) -> set[str]:
+    """The days the sources were checked, as a source line says them."""
+    return {
+        format_day(source.checked, language)
+        for source in load_knowledge().sources.values()
+    }
+
+
 def converse(country: str, intent: str, language: str, flow: str) -> Outcome:
     partner, figure = EXPECTED[intent][country]
     sender = f"table-{country}-{intent}-{language}-{flow}"
@@ -164,7 +175,9 @@ def converse(country: str, intent: str, language: str, flow: str) -> Outcome:
     else:
         if figure is not None and format_money(figure, language) not in text:
             problems.append(f"no {format_money(figure, language)}")
-        if "2025" not in text or "https://" not in text:
+        if not any(day in text for day in checked_days(language)) or (
+            "https://" not in text
+        ):
             problems.append("no source or link")
     why = f"{'; '.join(problems)} in {question!r} → {text[:200]!r}" if problems else ""
     return Outcome(country, intent, language, not problems, why, flow)

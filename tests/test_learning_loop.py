@@ -46,7 +46,7 @@ OPENING = {
     "fr": "J'habite à Bruxelles. Comment obtenir un microcrédit ?",
 }
 # A message with a phone number (masked in the portal): never exported.
-PERSONAL = "actiris belt me op 0470 12 34 56, wat nu"
+PERSONAL = "actiris belt me op 0470123456, wat moet ik doen"
 MESSAGES = {
     "en": [
         "help with my actiris appointment", "actiris registration help",
@@ -132,7 +132,11 @@ def test_labelled_messages_become_training_data_and_are_then_understood(
     assert "0470" not in page.content()
     labelled = []
     for message in [m for messages in MESSAGES.values() for m in messages]:
-        shown = "actiris belt me op [phone], wat nu" if message == PERSONAL else message
+        shown = (
+            "actiris belt me op [phone], wat moet ik doen"
+            if message == PERSONAL
+            else message
+        )
         row = page.locator("tr.candidate").filter(
             has=page.locator("td", has_text=re.compile(f"^{re.escape(shown)}", re.I))
         )
