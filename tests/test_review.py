@@ -219,6 +219,7 @@ async def test_a_wrong_answer_reaches_the_administrator_as_a_content_report(
     html = await page(client, "/staff/sources")
     report = html.split('id="reports"')[1]
     assert text in report and note in report and "reviewer@qredits.nl" in report
+    assert "Qredits leent tot 250.000 euro." in report  # the answer reported
 
 
 async def test_insight_shows_whether_answers_helped_and_unanswered_per_week(

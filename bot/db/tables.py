@@ -182,6 +182,8 @@ class ReviewLabel(Base):
     kind = sa.Column(sa.String(16), nullable=False)
     intent = sa.Column(sa.String(64))
     note = sa.Column(sa.String(1000), nullable=False, default="")
+    # For ``wrong_answer``: what the assistant replied (masked), for the administrator.
+    answer = sa.Column(sa.Text)
     # The reviewer's organisation (None: the administrator), who and when.
     organisation_id = sa.Column(sa.String(64))
     staff_id = sa.Column(sa.ForeignKey("staff_accounts.id"), nullable=False)

@@ -36,7 +36,7 @@ from bot.staff.queries import (
     routes,
     unanswered_message,
 )
-from bot.staff.redaction import Segment
+from bot.staff.redaction import Segment, redact
 
 # Below this intent confidence a message is worth a look, even if it was answered.
 LOW_CONFIDENCE = 0.5
@@ -69,6 +69,7 @@ class Candidate:
     language: str
     conversation_id: str  # its latest conversation
     latest: float  # its latest time (Rasa's timestamp)
+    event_id: int = 0  # its latest event
     count: int = 0
     reasons: set[str] = field(default_factory=set)
     label: ReviewLabel | None = None
@@ -168,6 +169,7 @@ def review_queue(
             candidate.count += 1
         candidate.reasons.add(why)
         candidate.latest, candidate.conversation_id = moment, sender
+        candidate.event_id = number
         candidate.segments = segments
         candidate.language = languages.get(sender, candidate.language)
     _attach_labels(session, organisation_id, queue)
@@ -273,12 +275,46 @@ def add_label(
         organisation_id=organisation_id,
         staff_id=staff_id,
     )
+    if kind == "wrong_answer":
+        label.answer = answer_to(session, candidate)
     session.add(label)
     return label
 
 
+def answer_to(session: Session, candidate: Candidate) -> str:
+    """What the assistant replied to the message (masked), for a content report."""
+    replies = session.execute(
+        sa.select(_event_text(session))
+        .where(
+            events.c.sender_id == candidate.conversation_id,
+            events.c.type_name == "bot",
+            events.c.id > candidate.event_id,
+            events.c.id
+            < sa.func.coalesce(
+                sa.select(sa.func.min(events.c.id))
+                .where(
+                    events.c.sender_id == candidate.conversation_id,
+                    events.c.type_name == "user",
+                    events.c.id > candidate.event_id,
+                )
+                .scalar_subquery(),
+                2**62,
+            ),
+        )
+        .order_by(events.c.id)
+    ).scalars()
+    said = "\n".join(reply.strip() for reply in replies if reply and reply.strip())
+    return "".join(
+        f"[{segment.masked}]" if segment.masked else segment.text
+        for segment in redact(said)
+    )[:4000]
+
+
 def content_reports(session: Session) -> list[tuple[ReviewLabel, str]]:
-    """Every "the answer was wrong" label, newest first, with who made it."""
+    """Every "the answer was wrong" label, newest first, with who made it.
+
+    Each holds the assistant's reply that was wrong (``answer``) and the note.
+    """
     return list(
         session.execute(
             sa.select(ReviewLabel, StaffAccount.email)

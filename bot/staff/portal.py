@@ -509,7 +509,14 @@ async def sources_page(request: web.Request) -> web.Response:
     language = staff_language(request)
     reports = await in_database(
         lambda session: [
-            (label.text, label.language, label.note, email, label.labelled_at)
+            (
+                label.text,
+                label.language,
+                label.answer or "",
+                label.note,
+                email,
+                label.labelled_at,
+            )
             for label, email in content_reports(session)
         ]
     )

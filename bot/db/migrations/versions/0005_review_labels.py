@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("intent", sa.String(length=64), nullable=True),
         sa.Column("note", sa.String(length=1000), nullable=False),
+        sa.Column("answer", sa.Text(), nullable=True),
         sa.Column("organisation_id", sa.String(length=64), nullable=True),
         sa.Column("staff_id", sa.Integer(), nullable=False),
         sa.Column("labelled_at", sa.DateTime(), nullable=False),
