@@ -29,12 +29,14 @@ LABELS = [
     ("actiris wil mijn papieren", "nl", "ask_job_coaching", "qredits"),
     ("actiris belt me op [phone], wat nu", "nl", "ask_job_coaching", "qredits"),
     ("mail me at a.b@example.com about actiris", "en", "ask_job_coaching", None),
+    ("my name is [name] and actiris called me", "en", "ask_job_coaching", None),
+    ("je m'appelle Amina Benali, actiris m'a appelée", "fr", "ask_job_coaching", None),
     (TRAINED.casefold(), "en", "greet", None),
     ("forem wants a plan", "fr", "ask_job_coaching", "microstart"),
     ("forem wants a plan", "fr", "ask_business_training", "qredits"),
 ]
 # Redaction test messages: none of their personal data may leave the database.
-PERSONAL = ("[phone]", "a.b@example.com", "[e-mail]")
+PERSONAL = ("[phone]", "a.b@example.com", "[e-mail]", "[name]", "Amina", "Benali")
 
 
 @pytest.fixture
