@@ -30,7 +30,6 @@ from bot.staff.queries import (
     _in_small_letters,
     conversations,
     events,
-    has_unanswered,
     json_object,
     maskings,
     routes,
@@ -363,15 +362,17 @@ def helpfulness(
     if not has_events:
         return figures
     in_scope, period = _scope(organisation_id, filters, has_events)
+    # The (few) choices of the period from the intent index, then those in scope.
     said = session.execute(
         sa.select(events.c.sender_id, events.c.timestamp, events.c.data).where(
-            events.c.type_name == "user",
-            events.c.intent_name == "feedback",
-            events.c.sender_id.in_(in_scope),
-            *period,
+            events.c.intent_name == "feedback", events.c.type_name == "user", *period
         )
     ).all()
-    senders = {sender for sender, _, _ in said}
+    chosen = {sender for sender, _, _ in said}
+    senders = set(
+        session.scalars(in_scope.where(conversations.c.conversation_id.in_(chosen)))
+    )
+    said = [row for row in said if row[0] in senders]
     routed: dict[str, list[tuple[datetime, str, str]]] = defaultdict(list)
     chosen = sa.select(
         routes.c.conversation_id,
@@ -407,24 +408,15 @@ def helpfulness(
 
 
 def unanswered_per_week(
-    session: Session, organisation_id: str | None, filters: Filters, has_events: bool
+    per_day: list[tuple[str, int]], unanswered_per_day: dict[str, int]
 ) -> list[tuple[str, int, int]]:
     """Per ISO week: conversations begun, and those with a message not answered.
 
-    Two reads: when every conversation in scope began (from the routing table), and
-    when the (few) with an unanswered message began.
+    From the insight page's own per-day figures: no further read of the database.
     """
-    where = _conditions(organisation_id, filters, has_events)
     weeks: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for (started,) in session.execute(
-        sa.select(conversations.c.started_at).where(*where)
-    ):
-        weeks[week_of(started)][0] += 1
-    if has_events:
-        for (started,) in session.execute(
-            sa.select(conversations.c.started_at).where(
-                *where, has_unanswered(conversations.c.conversation_id)
-            )
-        ):
-            weeks[week_of(started)][1] += 1
+    for day, number in per_day:
+        weeks[week_of(date.fromisoformat(day))][0] += number
+    for day, number in unanswered_per_day.items():
+        weeks[week_of(date.fromisoformat(day))][1] += number
     return [(week, total, left) for week, (total, left) in sorted(weeks.items())]

@@ -301,14 +301,14 @@ async def insight_page(request: web.Request) -> web.Response:
     has_events = await in_database(lambda session: prepare_events(session.get_bind()))
     query = InsightQuery(staff.organisation_id, filters, has_events)
     scope = (staff.organisation_id, filters, has_events)
-    *reads, helped, weeks = await asyncio.gather(
+    *reads, helped = await asyncio.gather(
         in_database(query.per_day_and_language),
         in_database(query.per_topic),
         in_database(query.unanswered),
         in_database(lambda session: helpfulness(session, *scope)),
-        in_database(lambda session: unanswered_per_week(session, *scope)),
     )
     figures = combine(*reads)
+    weeks = unanswered_per_week(figures.per_day, figures.unanswered_per_day)
     questions = [
         (shown_text(segments, labels), count) for segments, count in figures.questions
     ]

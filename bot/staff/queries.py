@@ -601,6 +601,7 @@ class Insight:
     per_language: list[tuple[str, int]]
     per_topic: list[tuple[str, int]]
     questions: list[tuple[list[Segment], int]]  # masked, in small letters
+    unanswered_per_day: dict[str, int] = field(default_factory=dict)
 
     @property
     def unanswered_share(self) -> float:
@@ -671,21 +672,26 @@ class InsightQuery:
 
     def unanswered(
         self, session: Session
-    ) -> tuple[int, list[tuple[list[Segment], int]]]:
+    ) -> tuple[int, list[tuple[list[Segment], int]], dict[str, int]]:
         """Conversations with an unanswered message; the most frequent such messages.
 
-        The messages are masked for this reader as their transcripts are, then
-        grouped (in small letters): masking the grouped, lowercased text would miss
-        a name known by its capital.
+        The conversations are counted in all and per day of their start. The
+        messages are masked for this reader as their transcripts are, then grouped
+        (in small letters): masking the grouped, lowercased text would miss a name
+        known by its capital.
         """
         if not self.has_events:
-            return 0, []
-        count = sa.func.count()
-        conversations_with_one = session.scalar(
-            sa.select(count).where(
-                *self.where, has_unanswered(conversations.c.conversation_id)
+            return 0, [], {}
+        day = sa.func.date(conversations.c.started_at)
+        per_day = {
+            str(value)[:10]: number
+            for value, number in session.execute(
+                sa.select(day, sa.func.count())
+                .where(*self.where, has_unanswered(conversations.c.conversation_id))
+                .group_by(day)
             )
-        )
+        }
+        conversations_with_one = sum(per_day.values())
         # From the (few) unanswered messages to their conversation, not the reverse.
         asked_in_scope = (
             sa.select(sa.literal(1))
@@ -722,10 +728,14 @@ class InsightQuery:
         for (text, masking), number in by_masking.items():
             questions[_in_small_letters(masking.segments(text))] += number
         most = sorted(questions.items(), key=lambda item: (-item[1], item[0]))
-        return conversations_with_one, [
-            ([Segment(text, kind or None) for text, kind in question], number)
-            for question, number in most[:TOP_QUESTIONS]
-        ]
+        return (
+            conversations_with_one,
+            [
+                ([Segment(text, kind or None) for text, kind in question], number)
+                for question, number in most[:TOP_QUESTIONS]
+            ],
+            per_day,
+        )
 
 
 def _event_text(session: Session) -> sa.sql.ColumnElement:
@@ -751,7 +761,7 @@ def _in_small_letters(segments: list[Segment]) -> tuple[tuple[str, str], ...]:
 def combine(
     per_day_and_language: dict[tuple[str, str], int],
     per_topic: list[tuple[str, int]],
-    unanswered: tuple[int, list[tuple[str, int]]],
+    unanswered: tuple[int, list[tuple[str, int]], dict[str, int]],
 ) -> Insight:
     """The insight page's figures from its three reads."""
     days: dict[str, int] = {}
@@ -766,6 +776,7 @@ def combine(
         per_language=sorted(languages.items(), key=lambda item: -item[1]),
         per_topic=per_topic,
         questions=unanswered[1],
+        unanswered_per_day=unanswered[2],
     )
 
 
