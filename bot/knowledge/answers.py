@@ -96,18 +96,19 @@ def compose_answer(
     if not sentences:
         return ""
     values = fact_values(organisation, language)
-    said, ended = [], []
-    for sentence in list(sentences):
-        text = sentence.text
+    said: list[str] = []
+    cited = []  # the sentences said, now or in the past: their sources are listed
+    ended = []  # the days sentences with no past form stopped holding
+    for sentence in sentences:
         if (sentence.valid_from or day) > day:
-            sentences.remove(sentence)  # not yet
-            continue
+            continue  # not yet
+        text = sentence.text
         if not holds(None, sentence.valid_until, day):
             if not sentence.after:
                 ended.append(sentence.valid_until)
-                sentences.remove(sentence)
                 continue
             text = sentence.after
+        cited.append(sentence)
         text = render(text, language, values)
         if sentence.uncertain:
             text = f"{text} {render(UNCERTAIN, language, values)}"
@@ -118,9 +119,7 @@ def compose_answer(
         said.append(render(ENDED, language, {**values, "until": until}))
     if not said:
         return ""
-    sources = list(
-        {source.id: source for s in sentences for source in s.sources}.values()
-    )
+    sources = list({source.id: source for s in cited for source in s.sources}.values())
     body = " ".join(said)
     if organisation.name.casefold() not in body.casefold():
         # Its name stays in its own language ("Service de la reconnaissance ..."),
