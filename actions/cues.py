@@ -53,8 +53,14 @@ class Cues:
     language: str
     greetings: tuple[str, ...] = ()
     origin_before: Patterns = ()
+    # Words right after a place that say the user comes from there (languages that
+    # put the verb last: "Soomaaliya ayaan ka imid").
+    origin_after: Patterns = ()
     origin_endings: tuple[str, ...] = ()
     past_before: Patterns = ()
+    # Words right after a place that say the user lived there (languages that put
+    # the verb last: "ኣብ ሊብያ ነይረ", "در آنتورپ زندگی می‌کردم").
+    past_after: Patterns = ()
     now_before: Patterns = ()
     now_after: Patterns = ()
     now_endings: tuple[str, ...] = ()
@@ -100,8 +106,12 @@ def load_language_cues(path: Path) -> Cues:
         language=language,
         greetings=tuple(greeting_key(g) for g in document.get("greetings") or ()),
         origin_before=_compile(document.get("origin_before", []), f"{where} origin"),
+        origin_after=_compile(
+            document.get("origin_after", []), f"{where} origin_after"
+        ),
         origin_endings=tuple(fold(e) for e in document.get("origin_endings") or ()),
         past_before=_compile(document.get("past_before", []), f"{where} past_before"),
+        past_after=_compile(document.get("past_after", []), f"{where} past_after"),
         now_before=_compile(document.get("now_before", []), f"{where} now_before"),
         now_after=_compile(document.get("now_after", []), f"{where} now_after"),
         now_endings=tuple(fold(e) for e in document.get("now_endings") or ()),

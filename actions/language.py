@@ -229,6 +229,7 @@ class ValidateSlotMappings(ValidationAction):
             current=tracker.get_slot("language"),
             explicit=explicit_language(tracker),
             guess=guess,
+            text=text,
         )
         return {"language": language}
 

@@ -53,7 +53,8 @@ def _role(text: str, mention: Mention, cues: list[Cues]) -> str:
     """Whether a place is where the user lives ("now"), lived, or comes from."""
     name = fold(text[mention.start : mention.end])
     before = text[max(0, mention.start - _CUE_WINDOW) : mention.start]
-    if re.match("[وف]?[بل]", name) and re.search("[\u0600-\u06ff]", name):
+    arabic = any(c.language == "ar" for c in cues)  # not Persian: "بروکسل"
+    if arabic and re.match("[وف]?[بل]", name) and re.search("[\u0600-\u06ff]", name):
         before += name[: name.index(name.lstrip("وف")[0]) + 1] + " "  # بـ، لـ: "in"
     words = name.split()
     if len(words) > 1 and len(words[0].strip("'’")) <= MAX_PREPOSITION:
@@ -61,16 +62,22 @@ def _role(text: str, mention: Mention, cues: list[Cues]) -> str:
     before = fold(before)
     after = fold(text[mention.end : mention.end + _CUE_WINDOW])
     now_ending = any(name.endswith(e) for c in cues for e in c.now_endings)
-    if now_ending or any(
-        _any(c.now_before, before) or _any(c.now_after, after) for c in cues
-    ):
+    if any(_any(c.now_before, before) for c in cues):
+        return "now"
+    if any(_any(c.past_after, after) for c in cues):  # before "lives" after it
+        return "past"
+    if any(_any(c.origin_after, after) for c in cues):
+        return "origin"
+    if now_ending or any(_any(c.now_after, after) for c in cues):
         return "now"
     origin_ending = any(
         name.endswith(ending) and len(name) > len(ending) + 2
         for c in cues
         for ending in c.origin_endings
     )
-    if origin_ending or any(_any(c.origin_before, before) for c in cues):
+    if origin_ending or any(
+        _any(c.origin_before, before) or _any(c.origin_after, after) for c in cues
+    ):
         return "origin"
     if any(_any(c.past_before, before) for c in cues):
         return "past"

@@ -1,4 +1,4 @@
-"""Amounts and durations as people write them, in every launch language."""
+"""Amounts and durations as people write them, in every language we speak."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from text_to_num import alpha2digit
 # "thousand" in our languages (and "k"): 10k, dix mille, 10 duizend, 10 bin, 10 ألف.
 _THOUSAND = (
     r"k|K|thousand|mille|mila|duizend|tuhat(?:ta)?|tusen|bin|ألف|الف|آلاف|"
-    r"тыс\w*|тис\w*"
+    r"тыс\w*|тис\w*|mil|mii|tys\w*|mij\w*|kun|هزار|ሽሕ|ሺሕ|ሺ"
 )
 _NUMBER = re.compile(
     r"(?P<sign>-)?\s*(?P<number>\d{1,3}(?:[ .,\u00a0\u202f']\d{3})+|\d+(?:[.,]\d+)?)"
@@ -17,18 +17,40 @@ _NUMBER = re.compile(
 )
 _MONTH_WORDS = (
     r"month|mois|maand|kuukau|kk|månad|mån|mes|mesi|شهر|أشهر|اشهر|شهور|"
-    r"міс|мес|ay\b|aylık"
+    r"міс|мес|ay\b|aylık|luni|luna|mies|muaj|bil|ماه|ወር|ኣዋርሕ|werh"
 )
 _YEAR_WORDS = (
     r"year|yr|an\b|ans|année|jaar|jr|vuo|v\b|år|anno|anni|سنة|سنوات|سنين|عام|"
-    r"рік|роки|років|год|лет|yıl|yil|sene"
+    r"рік|роки|років|год|лет|yıl|yil|sene|a[nñ]o|ani\b|lat\b|lata|rok|vit|vjet|"
+    r"sano|sanad|sannad|سال|ዓመ|amet"
 )
-_ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
+# Arabic-Indic and Persian digits, and Persian's separators (۲۵٬۰۰۰٫۵).
+_EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٬٫", "01234567890123456789,.")
 # Languages whose number words text2num reads (of ours).
-_NUMBER_WORD_LANGUAGES = {"en", "fr", "nl", "it"}
+_NUMBER_WORD_LANGUAGES = {"en", "fr", "nl", "it", "es", "pt"}
 # The small numbers of the others, as people write durations ("на два роки",
 # "kahdeksi vuodeksi", "iki yıl", "tre år", "سنتين"); larger numbers come as digits.
 _SMALL_NUMBERS = {
+    "en": "one 1 two 2 three 3 four 4 five 5 six 6 seven 7 eight 8 nine 9 ten 10",
+    "fr": "un une 1 deux 2 trois 3 quatre 4 cinq 5 six 6 sept 7 huit 8 neuf 9 dix 10",
+    "nl": "een één 1 twee 2 drie 3 vier 4 vijf 5 zes 6 zeven 7 acht 8 negen 9 tien 10",
+    "it": "un uno una 1 due 2 tre 3 quattro 4 cinque 5 sei 6 sette 7 otto 8 nove 9 "
+    "dieci 10",
+    "es": "un uno una 1 dos 2 tres 3 cuatro 4 cinco 5 seis 6 siete 7 ocho 8 nueve 9 "
+    "diez 10",
+    "pt": "um uma 1 dois duas 2 tres três 3 quatro 4 cinco 5 seis 6 sete 7 oito 8 "
+    "nove 9 dez 10",
+    "ro": "un unu o 1 doi doua două 2 trei 3 patru 4 cinci 5 sase șase 6 sapte "
+    "șapte 7 opt 8 noua nouă 9 zece 10",
+    "pl": "jeden jedna jednego 1 dwa dwie dwoch dwóch 2 trzy trzech 3 cztery "
+    "czterech 4 piec pięć pieciu pięciu 5 szesc sześć 6 siedem 7 osiem 8 "
+    "dziewiec dziewięć 9 dziesiec dziesięć 10",
+    "sq": "nje një 1 dy 2 tre 3 kater katër 4 pese pesë 5 gjashte gjashtë 6 shtate "
+    "shtatë 7 tete tetë 8 nente nëntë 9 dhjete dhjetë 10",
+    "so": "hal 1 laba 2 saddex 3 afar 4 shan 5 lix 6 toddoba 7 siddeed 8 sagaal 9 "
+    "toban 10",
+    "fa": "یک يک 1 دو 2 سه 3 چهار 4 پنج 5 شش 6 هفت 7 هشت 8 نه 9 ده 10",
+    "ti": "ሓደ 1 ክልተ 2 ሰለስተ 3 ኣርባዕተ ኣርባዕ 4 ሓሙሽተ 5 ሽዱሽተ 6 ሸውዓተ 7 ሸሞንተ 8 ትሽዓተ 9 ዓሰርተ 10",
     "uk": "один одного одну 1 два двох дві 2 три трьох 3 чотири чотирьох 4 п'ять "
     "пять 5 шість 6 сім 7 вісім 8 дев'ять 9 десять 10",
     "ru": "один одного одну 1 два двух две 2 три трех трёх 3 четыре четырех "
@@ -74,11 +96,16 @@ def _to_number(match: re.Match[str]) -> float:
     return -value if match.group("sign") else value
 
 
+_DIGITS_MIL = re.compile(r"(?<=\d)\s*mil\b", re.IGNORECASE)
+
+
 def words_to_digits(text: str, language: str) -> str:
     """Number words as digits ("dix mille": "10000") where text2num reads them."""
-    text = text.translate(_ARABIC_DIGITS)
+    text = text.translate(_EASTERN_DIGITS)
     if language in _NUMBER_WORD_LANGUAGES:
-        return alpha2digit(text, language)
+        # "5 mil": text2num would read "mil" alone as 1000 ("5 1000")
+        text = _DIGITS_MIL.sub("k", text)
+        text = alpha2digit(text, language)  # large numbers; not "two" (threshold)
     if language == "ar":
         text = _ARABIC_TWO_YEARS.sub("2 سنة", text)
     words = _number_words(language)

@@ -61,6 +61,45 @@ def translate(message_id: str, language: str) -> str:
     return translations(language).gettext(message_id)
 
 
+# Digits of the numbering systems some of our locales write by default (CLDR):
+# Persian writes ۲۵٬۰۰۰. Arabic's default in CLDR is Western digits, as in the
+# Maghreb and in most Arabic written in Europe.
+NATIVE_DIGITS = {"arabext": "۰۱۲۳۴۵۶۷۸۹٪"}
+
+
+@cache
+def _numbering(language: str) -> tuple[str, dict[int, str] | None]:
+    """The numbering system to format in, and the table to its own digits, if any."""
+    system = Locale.parse(language).default_numbering_system
+    if system not in NATIVE_DIGITS:
+        return "latn", None
+    return "default", str.maketrans("0123456789%", NATIVE_DIGITS[system])
+
+
+def local_digits(text: str, language: str) -> str:
+    """Digits as the locale writes them (Persian: "۲۰۲۶"); unchanged for the others."""
+    table = _numbering(language)[1]
+    return text.translate(table) if table else text
+
+
+def format_number(value: float, language: str, pattern: str | None = None) -> str:
+    """A plain number for the locale ("25 000", "۲۵٬۰۰۰"); ``pattern`` as Babel's."""
+    system = _numbering(language)[0]
+    text = format_decimal(
+        value, format=pattern, locale=language, numbering_system=system
+    )
+    return local_digits(text, language)
+
+
+def format_share(share: Decimal, language: str) -> str:
+    """A share as a percentage for the locale (0.1213 → "12,13 %")."""
+    system = _numbering(language)[0]
+    text = format_percent(
+        share, locale=language, decimal_quantization=False, numbering_system=system
+    )
+    return local_digits(text, language)
+
+
 def format_argument(name: str, value: Any, language: str) -> str:
     """A placeholder's value formatted for the locale.
 
@@ -77,33 +116,37 @@ def format_argument(name: str, value: Any, language: str) -> str:
     if name.endswith("amount"):
         return format_money(value, language)
     if name.endswith("rate"):  # a yearly interest rate in percent: 12.13 → "12,13 %"
-        share = (
-            Decimal(str(value)) / 100
-        )  # exact: 11.13 / 100 is 0.111300...01 in floats
-        return format_percent(share, locale=language, decimal_quantization=False)
-    return format_decimal(value, locale=language)
+        # exact: 11.13 / 100 is 0.111300...01 in floats
+        return format_share(Decimal(str(value)) / 100, language)
+    return format_number(value, language)
 
 
 def format_day(day: str, language: str, unit: str = "date") -> str:
     """A day ("31 July 2026") or, for unit ``month``, a month ("December 2024")."""
     value = datetime.date.fromisoformat(day)
     if unit == "month":
-        return format_skeleton("yMMMM", value, locale=language)
-    return format_date(value, format="long", locale=language)
+        return local_digits(format_skeleton("yMMMM", value, locale=language), language)
+    return local_digits(format_date(value, format="long", locale=language), language)
 
 
 def format_money(value: float, language: str) -> str:
     """Euros for the locale; whole amounts without cents ("25 000 €", "€ 25.000")."""
+    system = _numbering(language)[0]
     if float(value).is_integer():
         pattern = Locale.parse(language).currency_formats["standard"].pattern
-        return format_currency(
+        text = format_currency(
             value,
             CURRENCY,
             format=pattern.replace(".00", ""),
             locale=language,
             currency_digits=False,
+            numbering_system=system,
         )
-    return format_currency(value, CURRENCY, locale=language)
+    else:
+        text = format_currency(
+            value, CURRENCY, locale=language, numbering_system=system
+        )
+    return local_digits(text, language)
 
 
 def placeholders(text: str) -> set[str]:

@@ -11,21 +11,44 @@ from functools import cache
 
 from babel import Locale
 
-# The launch languages: every reply, widget text and NLU intent exists in each.
-SUPPORTED_LANGUAGES = ("en", "fr", "nl", "fi", "sv", "it", "ar", "uk", "ru", "tr")
+# The languages we speak: every reply, widget text and NLU intent exists in each.
+# The ten of the launch, then the eight the partners' other users write.
+LAUNCH_LANGUAGES = ("en", "fr", "nl", "fi", "sv", "it", "ar", "uk", "ru", "tr")
+SUPPORTED_LANGUAGES = (
+    *LAUNCH_LANGUAGES,
+    "es",
+    "pt",
+    "ro",
+    "pl",
+    "sq",
+    "so",
+    "fa",
+    "ti",
+)
 DEFAULT_LANGUAGE = "en"
 # The staff pages' languages (the ``portal`` catalogs).
 STAFF_LANGUAGES = ("en", "fr", "nl", "fi", "it")
-# Languages our users also write that we cannot answer in yet (the "next" list of
-# the conversation design, plus Estonian and German). Detecting them lets us say so
+# Languages our users also write that we cannot answer in yet: Amharic (written in
+# Ge'ez script like Tigrinya), Estonian and German. Detecting them lets us say so
 # politely instead of guessing a supported language.
-RECOGNISED_UNSUPPORTED = ("es", "ro", "so", "fa", "pt", "pl", "sq", "et", "de")
+RECOGNISED_UNSUPPORTED = ("am", "et", "de")
+# Names people use for a language besides those Babel gives in our languages.
+OTHER_NAMES = {
+    "fa": ("Farsi", "Dari", "Parsi", "دری", "پارسی", "фарси", "дари"),
+    "ti": ("Tigrigna", "Tigrinia", "Tigrinja", "ትግሪኛ"),
+    "so": ("Af-Soomaali", "Somaali"),
+    "sq": ("Shqipe",),
+}
+
+
+# Persian is Farsi in Iran and Dari in Afghanistan: the picker names both.
+OWN_NAMES = {"fa": "فارسی / دری"}
 
 
 @cache
 def native_name(code: str) -> str:
     """The language named in itself, as a user looks for it in a list ("Français")."""
-    name = Locale.parse(code).get_display_name(code)
+    name = OWN_NAMES.get(code) or Locale.parse(code).get_display_name(code)
     return name[:1].upper() + name[1:]
 
 

@@ -33,14 +33,16 @@ from pathlib import Path
 
 import spacy
 import yaml
-from wordfreq import zipf_frequency
+from wordfreq import available_languages, zipf_frequency
 
+from bot.knowledge.places import SPACY_LANGUAGES
 from bot.languages import SUPPORTED_LANGUAGES
 from bot.nlu.text import normalise_text, without_accents
 from bot.settings import ROOT
 
 OUTPUT = ROOT / "data" / "knowledge" / "towns.yml"
 PLACES = ROOT / "data" / "knowledge" / "places.yml"
+PLACE_NAMES = ROOT / "data" / "knowledge" / "place_names.yml"
 NLU = ROOT / "data" / "nlu"
 SERVED = ("BE", "NL", "FI", "IT")
 BELGIAN_REGIONS = {"BRU": "brussels-region", "VLG": "flanders", "WAL": "wallonia"}
@@ -66,8 +68,9 @@ EUROPE = set(
     "ME MK MT NO PL PT RO RS SE SI SK SM UA XK".split()
 )
 _SCRIPT = re.compile(r"^[\w\s'’.-]+$")
-_READABLE = re.compile(r"[A-Za-zÀ-ɏ\u0400-\u04ff\u0600-\u06ff]")
-_OTHER_SCRIPT = re.compile(r"[^\sA-Za-zÀ-ɏ\u0400-\u04ff\u0600-\u06ff'’.-]")
+# The scripts our languages write: Latin, Cyrillic, Arabic (and Persian), Ge'ez.
+_READABLE = re.compile(r"[A-Za-zÀ-ɏ\u0400-\u04ff\u0600-\u06ff\u1200-\u137f]")
+_OTHER_SCRIPT = re.compile(r"[^\sA-Za-zÀ-ɏ\u0400-\u04ff\u0600-\u06ff\u1200-\u137f'’.-]")
 
 
 def _key(name: str) -> str:
@@ -80,7 +83,7 @@ def training_words() -> set[str]:
     The stop words are spaCy's, of each launch language.
     """
     words: set[str] = set()
-    for code in SUPPORTED_LANGUAGES:
+    for code in SPACY_LANGUAGES:
         words.update(_key(w) for w in spacy.blank(code).Defaults.stop_words)
     for path in NLU.glob("*/*.yml"):
         for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
@@ -104,6 +107,14 @@ def known_aliases() -> dict[str, str | None]:
             for alias in entry.get("aliases") or []:
                 names.setdefault(_key(alias), entry["id"])
     names.update((_key(word), None) for word in document.get("not_places") or [])
+    languages = yaml.safe_load(PLACE_NAMES.read_text(encoding="utf-8")) or {}
+    for sections in languages.values():
+        for alias in (a for v in (sections.get("countries") or {}).values() for a in v):
+            names.setdefault(_key(alias), None)
+        for section in ("cities", "elsewhere"):
+            for place_id, aliases in (sections.get(section) or {}).items():
+                for alias in aliases or []:
+                    names.setdefault(_key(alias), place_id)
     return names
 
 
@@ -112,7 +123,11 @@ def known_aliases() -> dict[str, str | None]:
 # GeoNames name that is also that word is dropped: a town's other names above
 # COMMON_ALIAS ("Gente" for Ghent, "Namen" for Namur), its own name above COMMON_NAME
 # unless it is a big city ("Best", "Born" and "Goes" are Dutch towns; Lyon stays).
-FREQUENCY_LANGUAGES = (*SUPPORTED_LANGUAGES, "de", "es", "pt")
+FREQUENCY_LANGUAGES = tuple(
+    code
+    for code in dict.fromkeys((*SUPPORTED_LANGUAGES, "de", "es", "pt"))
+    if code in available_languages()
+)
 COMMON_ALIAS = 3.5
 COMMON_NAME = 4.5
 BIG_CITY = 200_000

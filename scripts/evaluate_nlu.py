@@ -28,10 +28,26 @@ from bot.nlu.check import (
     plain_text,
     typed_intents,
 )
+from bot.nlu.language_identifier import other_language_samples
 from bot.nlu.model import ensure_model
 from bot.settings import ROOT
 
 RESULTS_DIR = ROOT / "var" / "results"
+# Held-out messages of the languages we only recognise (Amharic), one a line.
+OTHERS_DIR = ROOT / "tests" / "nlu" / "languages"
+# Languages close enough to be taken for each other: each way, how often.
+CLOSE_LANGUAGES = (
+    ("es", "pt"),
+    ("pt", "es"),
+    ("ro", "it"),
+    ("it", "ro"),
+    ("fa", "ar"),
+    ("ar", "fa"),
+    ("ti", "am"),
+    ("am", "ti"),
+    ("uk", "ru"),
+    ("ru", "uk"),
+)
 
 
 @dataclass
@@ -98,6 +114,22 @@ def macro_scores(outcomes: list[Outcome]) -> tuple[float, float, float]:
     return p, r, f
 
 
+def close_language_confusions(outcomes: list[Outcome]) -> dict[str, dict]:
+    """How often a message of one of two close languages is taken for the other."""
+    print("\nLanguage identification between close languages (held-out messages)")
+    print(f"{'language':9} {'n':>5} {'identified':>10} {'taken for':>10}")
+    figures = {}
+    for language, other in CLOSE_LANGUAGES:
+        rows = [o for o in outcomes if o.language == language]
+        if not rows:
+            continue
+        right = sum(o.detected_language == language for o in rows) / len(rows)
+        wrong = sum(o.detected_language == other for o in rows) / len(rows)
+        figures[language] = {"n": len(rows), "identified": right, other: wrong}
+        print(f"{language:9} {len(rows):5} {right:10.1%} {wrong:6.1%} {other}")
+    return figures
+
+
 def main() -> int:
     """Evaluates, prints the tables, writes var/results/nlu_eval.json."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -117,7 +149,12 @@ def main() -> int:
         ).items()
         for item in items
     ]
-    outcomes = asyncio.run(evaluate(examples, ensure_model()))
+    others = [  # languages we only recognise (Amharic): no intent to score
+        (language, "", text) for text, language in other_language_samples(OTHERS_DIR)
+    ]
+    outcomes = asyncio.run(evaluate(examples + others, ensure_model()))
+    recognised = [o for o in outcomes if not o.expected]
+    outcomes = [o for o in outcomes if o.expected]
     report: dict = {"languages": {}, "intents": {}}
 
     print(
@@ -148,6 +185,8 @@ def main() -> int:
         )
         if below:
             failing.append(language)
+
+    report["close_languages"] = close_language_confusions(outcomes + recognised)
 
     print(f"\n{'intent':30} {'precision':>9} {'recall':>7} {'F1':>6} {'n':>4}")
     per_intent = precision_recall_fscore_support(

@@ -84,6 +84,14 @@ REAL_MESSAGES = {
     "uk": ["Привіт, мені потрібна робота", "я живу у Вантаа", "дякую"],
     "ru": ["Здравствуйте, мне нужен микрокредит", "я живу в Хельсинки", "спасибо"],
     "tr": ["merhaba", "Brükselde kredi almak istiyorum", "teşekkürler"],
+    "es": ["hola, necesito un préstamo", "vivo en Amberes", "gracias"],
+    "pt": ["olá, quero abrir um negócio", "moro em Bruxelas", "obrigada"],
+    "ro": ["bună ziua, vreau un împrumut", "locuiesc la Torino", "mulțumesc"],
+    "pl": ["dzień dobry, szukam pracy", "mieszkam w Rotterdamie", "dziękuję"],
+    "sq": ["përshëndetje, dua një kredi", "jetoj në Bruksel", "faleminderit"],
+    "so": ["salaan, amaah yar ayaan rabaa", "Vantaa ayaan ku noolahay", "mahadsanid"],
+    "fa": ["سلام، وام کوچک میخواهم", "در گنت زندگی می‌کنم", "ممنون"],
+    "ti": ["ሰላም፡ ልቓሕ ደልየ", "ኣብ ኣምስተርዳም እየ ዝነብር", "የቐንየለይ"],
 }
 LANGUAGES = list(REAL_MESSAGES)
 

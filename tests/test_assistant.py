@@ -7,8 +7,11 @@ import urllib.request
 
 import pytest
 
+from actions.language import language_list
+from bot.i18n import render
 from bot.languages import NATIVE_NAMES
 from bot.limits import MAX_MESSAGE_CHARS
+from bot.web.nlg import domain_responses
 from tests.conftest import PORTS, Assistant, expected, post, say
 
 pytestmark = pytest.mark.e2e
@@ -74,8 +77,17 @@ def test_a_message_at_the_limit_is_read_and_one_past_it_refused(
 
 
 def test_unsupported_language_gets_the_list_of_ours(assistant: Assistant) -> None:
-    [reply] = say("es-user", "Hola, quiero un préstamo para abrir mi negocio")
+    [reply] = say("de-user", "Guten Tag, ich brauche einen Kredit für mein Geschäft")
     assert all(name in reply for name in NATIVE_NAMES.values())
+
+
+def test_amharic_gets_the_list_of_ours_in_its_script(assistant: Assistant) -> None:
+    # Amharic is written in Ge'ez script like Tigrinya, which we speak: the list
+    # of our languages comes in Tigrinya, the language of ours an Amharic reader
+    # reads best, not as a Tigrinya answer to the question.
+    [reply] = say("am-user", "ሰላም፣ ለንግዴ የሚሆን ትንሽ ብድር እፈልጋለሁ እባካችሁ እርዱኝ")
+    text = domain_responses()["utter_unsupported_language"][0]["text"]
+    assert reply == render(text, "ti", {"language_list": language_list()})
 
 
 @pytest.mark.parametrize(

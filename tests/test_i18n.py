@@ -27,6 +27,13 @@ def test_interest_rates_are_percentages_for_the_locale(language: str, expected: 
     assert format_argument("rate", 11.13, language) == expected
 
 
+def test_persian_writes_its_own_digits_arabic_keeps_western_ones() -> None:
+    assert format_argument("loan_amount", 25000, "fa") == "\u200e€\xa0۲۵٬۰۰۰"
+    assert format_argument("rate", 12.13, "fa") == "۱۲٫۱۳٪"
+    assert format_argument("checked", "2026-07-31", "fa").endswith("۲۰۲۶")
+    assert "25,000" in format_argument("loan_amount", 25000, "ar")
+
+
 def test_plain_numbers_are_formatted_for_the_locale() -> None:
     assert format_argument("months", 1234.5, "fr") == "1\u202f234,5"
 

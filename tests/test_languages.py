@@ -7,12 +7,13 @@ from bot.nlu.detection import (
     conversation_language,
     guess_language,
     language_part,
+    mentioned_language,
 )
 from bot.nlu.language_identifier import LanguageIdentifier
 
 FRENCH = LanguageGuess(code="fr", confidence=0.9, reliable=True)
 SHORT_ITALIAN = LanguageGuess(code="it", confidence=0.2, reliable=False)
-SPANISH = LanguageGuess(code="es", confidence=0.85, reliable=True)
+GERMAN = LanguageGuess(code="de", confidence=0.85, reliable=True)
 SHORT_FRENCH = LanguageGuess(code="fr", confidence=0.9, reliable=False)
 
 
@@ -23,7 +24,7 @@ SHORT_FRENCH = LanguageGuess(code="fr", confidence=0.9, reliable=False)
         {"current": "nl", "explicit": None, "guess": FRENCH, "expected": "fr"},
         {"current": "nl", "explicit": None, "guess": SHORT_ITALIAN, "expected": "nl"},
         {"current": None, "explicit": None, "guess": SHORT_ITALIAN, "expected": "en"},
-        {"current": "fr", "explicit": None, "guess": SPANISH, "expected": "fr"},
+        {"current": "fr", "explicit": None, "guess": GERMAN, "expected": "fr"},
         {"current": None, "explicit": None, "guess": None, "expected": "en"},
         {"current": None, "explicit": None, "guess": SHORT_FRENCH, "expected": "fr"},
         {"current": "nl", "explicit": None, "guess": SHORT_FRENCH, "expected": "nl"},
@@ -41,7 +42,9 @@ def test_conversation_language_precedence(case: dict) -> None:
         ("fr", "fr"),
         ("fr-BE", "fr"),
         ("NL_be", "nl"),
-        ("es", None),
+        ("es", "es"),
+        ("fa-AF", "fa"),
+        ("de", None),
         (None, None),
         (3, None),
     ],
@@ -71,9 +74,80 @@ def test_short_or_letterless_text_is_not_reliable(text: str) -> None:
 
 
 def test_unsupported_language_is_recognised_as_such() -> None:
-    guess = guess_language("Hola, quiero un préstamo para abrir mi negocio")
-    assert guess.code == "es"
+    guess = guess_language("Guten Tag, ich brauche einen Kredit für mein Geschäft")
+    assert guess.code == "de"
     assert guess.reliable and not guess.supported
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("Hola, quiero un préstamo para abrir mi negocio", "es"),
+        ("Olá, quero um empréstimo para abrir o meu negócio", "pt"),
+        ("Bună ziua, vreau un împrumut pentru afacerea mea", "ro"),
+        ("Dzień dobry, potrzebuję pożyczki na firmę", "pl"),
+        ("Përshëndetje, dua një kredi për biznesin tim", "sq"),
+        ("Salaan, waxaan rabaa amaah yar oo ganacsi ah", "so"),
+        ("سلام، من یک وام کوچک برای کسب و کارم میخواهم", "fa"),
+        ("ሰላም፡ ንንግደይ ዝኸውን ንእሽቶ ልቓሕ ደልየ ኣለኹ", "ti"),
+    ],
+)
+def test_the_eight_new_languages_are_ours(text: str, code: str) -> None:
+    guess = guess_language(text)
+    assert (guess.code, guess.reliable, guess.supported) == (code, True, True)
+
+
+def test_amharic_is_told_from_tigrinya_by_our_classifier() -> None:
+    # lingua knows no language written in Ge'ez script: it is Tigrinya unless our
+    # own classifier, which has read Amharic, is sure it is Amharic.
+    amharic = "ሰላም፣ ለንግዴ የሚሆን ትንሽ ብድር እፈልጋለሁ"
+    general = guess_language(amharic)
+    assert general.code == "ti"
+    guess = combine_guesses(amharic, general, {"am": 0.93, "ti": 0.07})
+    assert (guess.code, guess.reliable, guess.supported) == ("am", True, False)
+    unsure = combine_guesses(amharic, general, {"am": 0.55, "ti": 0.45})
+    assert unsure.code == "ti"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("ሰላም፣ እንዴት ናችሁ? ብድር እፈልጋለሁ", "ti"),  # Amharic: our Ge'ez-script language
+        ("سلام، چطوری؟ قرض می‌خوام", "fa"),  # Persian letters
+        ("السلام عليكم أريد قرضا", "ar"),
+        ("Здравствуйте, хочу кредит", "ru"),
+        ("Guten Tag, ich möchte einen Kredit", "en"),
+    ],
+)
+def test_a_language_we_do_not_speak_is_answered_in_its_script(
+    text: str, expected: str
+) -> None:
+    foreign = LanguageGuess(code="am", confidence=0.9, reliable=True)
+    assert conversation_language(None, None, foreign, text) == expected
+    # a conversation that has a language keeps it
+    assert conversation_language("fr", None, foreign, text) == "fr"
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("can you speak Farsi?", "fa"),
+        ("in Dari please", "fa"),
+        ("به فارسی لطفاً", "fa"),
+        ("በትግርኛ ጽሓፈለይ", "ti"),
+        ("¿puedes hablar español?", "es"),
+        ("po polsku proszę", "pl"),
+        ("fale português por favor", "pt"),
+        ("flisni shqip ju lutem", "sq"),
+        ("ku hadal af soomaali", "so"),
+        ("in romana te rog", "ro"),
+        ("abito a Roma", None),  # Rome is no language, though Romanian begins so
+    ],
+)
+def test_the_new_languages_are_named_as_people_name_them(
+    text: str, code: str | None
+) -> None:
+    assert mentioned_language(text) == code
 
 
 LONG_TEXT = "bghit nakhod credit l mashrou3 dyali"
@@ -88,11 +162,11 @@ LONG_TEXT = "bghit nakhod credit l mashrou3 dyali"
             "domain": {"ar": 0.95, "fr": 0.05},
             "expected": ("ar", True, True),
         },
-        # lingua is sure it is Spanish and our classifier does not recognise it.
+        # lingua is sure it is German and our classifier does not recognise it.
         {
-            "general": LanguageGuess("es", 0.9, True),
-            "domain": {"it": 0.6, "fr": 0.4},
-            "expected": ("es", True, False),
+            "general": LanguageGuess("de", 0.9, True),
+            "domain": {"nl": 0.6, "en": 0.4},
+            "expected": ("de", True, False),
         },
         # lingua half-thinks Polish; our classifier is sure: transliterated Russian.
         {
@@ -125,11 +199,11 @@ def test_no_letters_stays_unreadable_whatever_the_classifier_says() -> None:
 
 
 def test_a_neighbouring_language_is_not_mistaken_for_ours() -> None:
-    # Our classifier, knowing only our languages, calls Spanish "Italian"; lingua
-    # is sure it is Spanish and all but rules Italian out.
-    spanish = guess_language("Hola, quiero un préstamo para abrir mi negocio")
-    guess = combine_guesses("Hola, quiero un préstamo", spanish, {"it": 0.96})
-    assert (guess.code, guess.supported, guess.reliable) == ("es", False, True)
+    # Our classifier, knowing only our languages, calls German "Dutch"; lingua
+    # is sure it is German and all but rules Dutch out.
+    german = guess_language("Guten Tag, ich brauche einen Kredit für mein Geschäft")
+    guess = combine_guesses("Guten Tag, ich brauche einen Kredit", german, {"nl": 0.96})
+    assert (guess.code, guess.supported, guess.reliable) == ("de", False, True)
 
 
 # What users type into the referral form: addresses, numbers, names. Each of these

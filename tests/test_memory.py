@@ -38,6 +38,29 @@ def places() -> PlaceResolver:
         ("Suriye'den geldim, Rotterdam'da yaşıyorum", "tr", "rotterdam", "syria"),
         ("Olen kotoisin Syyriasta ja asun Espoossa", "fi", "espoo", "syria"),
         ("Tilburg, Netherlands", "en", "tilburg", None),
+        ("soy de Venezuela y vivo en Amberes", "es", "antwerp", "venezuela"),
+        ("sou do Brasil, moro em Bruxelas", "pt", "brussels", "brazil"),
+        ("moro em Haia", "pt", "the-hague", None),
+        ("sunt din Moldova si locuiesc la Torino", "ro", "turin", "moldova"),
+        ("jestem z Polski, mieszkam w Brukseli", "pl", "brussels", "poland"),
+        ("jam nga Kosova dhe jetoj ne Bruksel", "sq", "brussels", "kosovo"),
+        (
+            "Soomaaliya ayaan ka imid, Rotterdam ayaan ku noolahay",
+            "so",
+            "rotterdam",
+            "somalia",
+        ),
+        (
+            "من اهل افغانستان هستم و در لاهه زندگی میکنم",
+            "fa",
+            "the-hague",
+            "afghanistan",
+        ),
+        ("salam man dar Gent zendegi mikonam", "fa", "ghent", None),
+        ("ካብ ኤርትራ እየ ሕጂ ኣብ ኣምስተርዳም እየ ዝነብር", "ti", "amsterdam", "eritrea"),
+        # the verb after the place says the user lived there before
+        ("قبلا در آنتورپ زندگی می‌کردم، الان در گنت زندگی می‌کنم", "fa", "ghent", None),
+        ("ኣብ ሊብያ ነይረ ሕጂ ኣብ ቫንታ እየ ዝነብር", "ti", "vantaa", None),
     ],
 )
 def test_where_the_user_lives_is_kept_apart_from_where_they_come_from(
@@ -109,7 +132,9 @@ def test_every_launch_language_has_cues() -> None:
         ("mag het verder in het Frans aub?", "nl", "fr"),
         ("بالعربية من فضلك", "ar", "ar"),
         ("fransizca yazar misin", "tr", "fr"),
-        ("in Spanish please", "en", None),
+        ("in German please", "en", None),
+        ("¿puedes escribir en español?", "es", "es"),
+        ("به فارسی بنویس لطفا", "fa", "fa"),
     ],
 )
 def test_the_first_language_a_message_names(

@@ -136,6 +136,21 @@ async def test_a_link_opens_once_in_the_visitors_context(client: TestClient) -> 
     assert re.search(r"Opened by visitors: <strong>1</strong>", dashboard)
 
 
+@pytest.mark.parametrize(
+    "language, direction", [("fa", "rtl"), ("ti", "ltr"), ("so", "ltr"), ("es", "ltr")]
+)
+async def test_a_front_desk_hands_over_in_the_new_languages(
+    client: TestClient, language: str, direction: str
+) -> None:
+    csrf = await log_in(client)
+    token = await make_link(client, csrf, language=language)
+    card = await (await client.get(f"/staff/handoffs/{token}")).text()
+    assert f'lang="{language}" dir="{direction}"' in card
+    opened = await (await client.get(f"/h/{token}")).text()
+    config = json.loads(re.search(r"assistantConfig = (\{.*?\});", opened).group(1))
+    assert config["language"] == language
+
+
 async def test_forged_and_expired_links_get_the_friendly_page(
     client: TestClient,
 ) -> None:

@@ -55,21 +55,30 @@ def bot_text(page: Page, index: int = -1) -> str:
     return (texts.last if index == -1 else texts.nth(index)).inner_text()
 
 
-def test_arabic_is_answered_in_arabic_right_to_left(page: Page) -> None:
+@pytest.mark.parametrize(
+    "language, question",
+    [
+        ("ar", "كيف يمكنني معادلة شهادتي الجامعية؟"),
+        ("fa", "چطور می‌تونم مدرک دانشگاهیم رو اینجا به رسمیت بشناسن؟"),
+    ],
+)
+def test_right_to_left_languages_are_answered_right_to_left(
+    page: Page, language: str, question: str
+) -> None:
     open_chat(page)
     wait_for_bot_messages(page, 1)  # the greeting
-    page.locator("select").select_option("ar")
+    page.locator("select").select_option(language)
     wait_for_bot_messages(page, 2)
-    assert bot_text(page) == expected("utter_language_changed", "ar")
+    assert bot_text(page) == expected("utter_language_changed", language)
     expect(page.locator(".panel")).to_have_attribute("dir", "rtl")
-    assert page.locator(".panel").get_attribute("lang") == "ar"
-    ask(page, "كيف يمكنني معادلة شهادتي الجامعية؟")
+    assert page.locator(".panel").get_attribute("lang") == language
+    ask(page, question)
     wait_for_bot_messages(page, 4)  # the general answer, then "where do you live?"
-    assert bot_text(page, 2) == expected("utter_qualification_recognition", "ar")
+    assert bot_text(page, 2) == expected("utter_qualification_recognition", language)
     direction = bot_messages(page).nth(2).evaluate("m => getComputedStyle(m).direction")
     assert direction == "rtl"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "widget-360-ar.png"))
+    page.screenshot(path=str(SCREENSHOTS / f"widget-360-{language}.png"))
 
 
 def test_the_conversation_survives_a_reload_and_can_switch_to_finnish(

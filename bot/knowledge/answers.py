@@ -13,9 +13,14 @@ import datetime
 import os
 from decimal import Decimal
 
-from babel.numbers import format_decimal, format_percent
-
-from bot.i18n import N_, format_day, format_money, render
+from bot.i18n import (
+    N_,
+    format_day,
+    format_money,
+    format_number,
+    format_share,
+    render,
+)
 from bot.knowledge.storage import FactRow, OrganisationRow, holds
 from bot.topics import SUBJECT_OF_TOPIC
 
@@ -44,11 +49,10 @@ def format_fact(fact: FactRow, language: str) -> str:
     if fact.unit == "EUR":
         return format_money(fact.value, language)
     if fact.unit == "percent":
-        share = Decimal(str(fact.value)) / 100
-        return format_percent(share, locale=language, decimal_quantization=False)
+        return format_share(Decimal(str(fact.value)) / 100, language)
     if fact.unit == "year":  # 2007, not "2,007"
-        return format_decimal(fact.value, format="0", locale=language)
-    return format_decimal(fact.value, locale=language)
+        return format_number(fact.value, language, pattern="0")
+    return format_number(fact.value, language)
 
 
 def fact_values(organisation: OrganisationRow, language: str) -> dict[str, str]:

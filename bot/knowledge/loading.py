@@ -323,6 +323,35 @@ def _load_elsewhere(path: Path, served: dict[str, Place]) -> dict[str, Place]:
     return places
 
 
+def _add_place_names(path: Path, knowledge: Knowledge) -> None:
+    """Adds how the languages added after the launch write places.
+
+    Per language: ``countries`` and ``cities`` by the ids of ``places.yml``,
+    ``elsewhere`` by its ids or new ones (a home country it did not list yet).
+    """
+
+    def entries(section: dict | None) -> list[tuple[str, list]]:
+        return [(k, v) for k, v in (section or {}).items() if k != "__line__"]
+
+    for language, sections in entries(_read(path)):
+        where = f"{_shown(path)}: {language}"
+        for section in ("countries", "cities"):
+            for place_id, aliases in entries(sections.get(section)):
+                if place_id not in knowledge.places:
+                    raise KnowledgeError(f"{where}: unknown place {place_id!r}")
+                known = knowledge.places[place_id]
+                added = known.aliases + tuple(aliases or ())
+                knowledge.places[place_id] = replace(known, aliases=added)
+        for place_id, aliases in entries(sections.get("elsewhere")):
+            if place_id in knowledge.places:
+                raise KnowledgeError(f"{where}: {place_id!r} is a place we serve")
+            known = knowledge.elsewhere.get(place_id)
+            before = known.aliases if known else ()
+            knowledge.elsewhere[place_id] = Place(
+                place_id, "elsewhere", "", aliases=before + tuple(aliases or ())
+            )
+
+
 def _add_towns(path: Path, knowledge: Knowledge) -> None:
     """Adds GeoNames' towns (scripts/build_towns.py) to ``knowledge``.
 
@@ -506,6 +535,8 @@ def load_knowledge(directory: Path = KNOWLEDGE_DIR) -> Knowledge:
     knowledge.places = _load_places(directory / "places.yml")
     knowledge.elsewhere = _load_elsewhere(directory / "places.yml", knowledge.places)
     knowledge.not_places = tuple(_read(directory / "places.yml").get("not_places", []))
+    if (directory / "place_names.yml").exists():
+        _add_place_names(directory / "place_names.yml", knowledge)
     if (directory / "towns.yml").exists():
         _add_towns(directory / "towns.yml", knowledge)
     for path in sorted(directory.glob("*/*.yml")):

@@ -11,6 +11,7 @@ Italia.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from dataclasses import dataclass
 
@@ -163,6 +164,14 @@ class Mention:
     end: int
 
 
+# The languages spaCy has a tokenizer of (all of ours but Somali).
+SPACY_LANGUAGES = frozenset(
+    code
+    for code in SUPPORTED_LANGUAGES
+    if importlib.util.find_spec(f"spacy.lang.{code}")
+)
+
+
 class PlaceResolver:
     """Resolves places in text with one spaCy pipeline and matcher per language."""
 
@@ -188,6 +197,8 @@ class PlaceResolver:
 
     def _pipeline(self, language: str) -> tuple[Language, dict[str, list[_Entry]]]:
         language = language if language in SUPPORTED_LANGUAGES else "xx"
+        if language not in SPACY_LANGUAGES:
+            language = "xx"  # spaCy has no Somali: its multi-language tokenizer
         if language not in self._pipelines:
             self._pipelines[language] = self._build(language)
         return self._pipelines[language]
@@ -244,6 +255,8 @@ class PlaceResolver:
             )
         for token in doc:
             if token.i in covered or len(token.text) < MIN_FUZZY_WORD:
+                continue
+            if token.text in self._not_places:  # "paciencia" is not "Piacenza"
                 continue
             variants = [token.text, *sorted(_deletions(token.text))]
             city = next(

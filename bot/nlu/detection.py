@@ -17,6 +17,7 @@ from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBui
 from bot.languages import (
     DEFAULT_LANGUAGE,
     NATIVE_NAMES,
+    OTHER_NAMES,
     RECOGNISED_UNSUPPORTED,
     SUPPORTED_LANGUAGES,
 )
@@ -72,23 +73,35 @@ class LanguageGuess:
 
 
 @lru_cache(maxsize=1)
+def _language_names() -> frozenset[tuple[str, str]]:
+    """(name, code) of every language, named in each of ours (folded), from Babel."""
+    from babel import Locale
+
+    names = set()
+    for locale in SUPPORTED_LANGUAGES:
+        in_locale = Locale.parse(locale).languages
+        for code in SUPPORTED_LANGUAGES + RECOGNISED_UNSUPPORTED:
+            others = OTHER_NAMES.get(code, ()) if locale == DEFAULT_LANGUAGE else ()
+            for name in (in_locale.get(code), NATIVE_NAMES.get(code), *others):
+                if name:
+                    names.add((_fold_name(name), code))
+    return frozenset(names)
+
+
+@lru_cache(maxsize=1)
 def _language_name_stems() -> list[tuple[str, str]]:
-    """(stem, code) of every language's name in every launch language, from Babel.
+    """(stem, code) of every language's name in every language of ours.
 
     "fransızca", "französisch", "по-французски", "بالفرنسية" all begin with (or,
     in Arabic, contain) the stem of a name Babel knows.
     """
-    from babel import Locale
-
-    stems = set()
-    for locale in SUPPORTED_LANGUAGES:
-        names = Locale.parse(locale).languages
-        for code in SUPPORTED_LANGUAGES + RECOGNISED_UNSUPPORTED:
-            for name in (names.get(code), NATIVE_NAMES.get(code)):
-                if name:
-                    folded = _fold_name(name)
-                    stems.add((folded[: max(4, len(folded) - 2)], code))
+    stems = {(name[: max(4, len(name) - 2)], code) for name, code in _language_names()}
     return sorted(stems, key=lambda item: -len(item[0]))
+
+
+# Scripts whose words take prefixes ("بالعربية", "በትግርኛ"): a language's name is
+# looked for inside a word, not only at its start.
+_PREFIXING_SCRIPTS = re.compile("[\u0600-\u06ff\u1200-\u139f]")
 
 
 def _fold_name(text: str) -> str:
@@ -104,13 +117,36 @@ def named_language(text: str) -> str | None:
     return code if code in SUPPORTED_LANGUAGES else None
 
 
+@lru_cache(maxsize=1)
+def _place_words() -> frozenset[str]:
+    """One-word names of places that begin like a language's name ("Roma", "Italia").
+
+    A language's full name stays a language ("Suomi" is Finland and Finnish).
+    """
+    import yaml
+
+    from bot.settings import ROOT
+
+    document = yaml.safe_load((ROOT / "data/knowledge/places.yml").read_text("utf-8"))
+    names = {
+        _fold_name(alias)
+        for section in ("countries", "cities", "elsewhere")
+        for entry in document.get(section) or []
+        for alias in entry.get("aliases") or []
+    }
+    full_names = {name for name, _ in _language_names()}
+    return frozenset(name for name in names if name.isalpha()) - full_names
+
+
 def mentioned_language(text: str) -> str | None:
     """The code of the first language a message names, spoken by us or not."""
     words = re.findall(r"\w+", _fold_name(text))
     for word in words:  # the first language named is the one asked for
+        if word in _place_words():
+            continue
         for stem, code in _language_name_stems():
-            arabic = re.search("[\u0600-\u06ff]", stem)
-            if (stem in word) if arabic else word.startswith(stem):
+            inside = _PREFIXING_SCRIPTS.search(stem)
+            if (stem in word) if inside else word.startswith(stem):
                 return code
     return None
 
@@ -154,13 +190,44 @@ def tells_its_language(text: str, limits: Thresholds = DEFAULT_THRESHOLDS) -> bo
     return count_letters(text) >= limits.min_letters and not is_name_alone(text)
 
 
+# Text in Ge'ez script: lingua knows no language written in it, so it is ours to
+# tell: Tigrinya, unless our own classifier is sure it is Amharic.
+_ETHIOPIC = re.compile("[\u1200-\u139f\u2d80-\u2ddf\uab00-\uab2f]")
+ETHIOPIC_LANGUAGE = "ti"
+# Which language of ours to answer in when the user writes one we do not speak,
+# by the script they wrote in, so that the list of our languages is readable to
+# them: (the script's letters, the letters only one of its languages has, the
+# language with them, the others').
+_SCRIPTS = (
+    (_ETHIOPIC, None, "ti", "ti"),
+    (re.compile("[\u0600-\u06ff]"), re.compile("[پچژگکی]"), "fa", "ar"),
+    (re.compile("[\u0400-\u04ff]"), re.compile("[іїєґ]", re.I), "uk", "ru"),
+)
+
+
+def same_script_language(text: str) -> str:
+    """The language of ours written in the script of ``text`` (English for Latin)."""
+    letters = count_letters(text)
+    for script, own_letters, with_them, others in _SCRIPTS:
+        if letters and len(script.findall(text)) * 2 > letters:
+            marked = own_letters is not None and own_letters.search(text)
+            return with_them if marked else others
+    return DEFAULT_LANGUAGE
+
+
+def _lingua_languages() -> list[Language]:
+    """Ours and the ones we recognise, of those lingua knows (not Ge'ez script)."""
+    languages = []
+    for code in SUPPORTED_LANGUAGES + RECOGNISED_UNSUPPORTED:
+        iso = getattr(IsoCode639_1, code.upper(), None)
+        if iso is not None:
+            languages.append(Language.from_iso_code_639_1(iso))
+    return languages
+
+
 @lru_cache(maxsize=1)
 def _detector() -> LanguageDetector:
-    codes = SUPPORTED_LANGUAGES + RECOGNISED_UNSUPPORTED
-    languages = [
-        Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
-        for code in codes
-    ]
+    languages = _lingua_languages()
     # Loaded up front (about 0.5 GB, 3 s) so no user waits for it on a first message.
     builder = LanguageDetectorBuilder.from_languages(*languages)
     return builder.with_preloaded_language_models().build()
@@ -176,6 +243,10 @@ def guess_language(text: str, limits: Thresholds = DEFAULT_THRESHOLDS) -> Langua
     letters = count_letters(text)
     if letters == 0:
         return LanguageGuess(code=None, confidence=0.0, reliable=False)
+    if len(_ETHIOPIC.findall(text)) * 2 > letters:
+        reliable = tells_its_language(text, limits)
+        code = ETHIOPIC_LANGUAGE
+        return LanguageGuess(code, 1.0, reliable, {code: 1.0})
     values = _detector().compute_language_confidence_values(text)
     if not values:
         return LanguageGuess(code=None, confidence=0.0, reliable=False)
@@ -216,7 +287,10 @@ def combine_guesses(
 
 
 def conversation_language(
-    current: str | None, explicit: str | None, guess: LanguageGuess | None
+    current: str | None,
+    explicit: str | None,
+    guess: LanguageGuess | None,
+    text: str = "",
 ) -> str:
     """The language to answer in after a user message.
 
@@ -227,6 +301,9 @@ def conversation_language(
     if explicit in SUPPORTED_LANGUAGES:
         return explicit
     known = current if current in SUPPORTED_LANGUAGES else None
+    if known is None and guess is not None and guess.reliable and not guess.supported:
+        # a first message in a language we do not speak: list ours in its script
+        return same_script_language(text)
     if guess is not None and guess.supported:
         if guess.reliable or (
             known is None and guess.confidence >= DEFAULT_THRESHOLDS.min_confidence

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,10 +42,15 @@ from bot.nlu.detection import (
     language_part,
     load_language_models,
 )
+from bot.settings import ROOT
 
 logger = logging.getLogger(__name__)
 
 LANGUAGE_KEY = "language"
+# Messages in languages we do not speak that lingua does not know either (Amharic,
+# written in the Ge'ez script like Tigrinya): ``<code>.txt``, one message a line
+# ("#" begins a comment line).
+OTHER_LANGUAGES_DIR = "data/languages"
 _FEATURES = 2**16
 _MODEL_FILE = "language_classifier.npz"
 
@@ -65,6 +71,19 @@ def example_language(message: Message) -> str | None:
     """The ``language`` metadata of a training example's intent block."""
     metadata = message.get("metadata") or {}
     return (metadata.get("intent") or {}).get(LANGUAGE_KEY)
+
+
+def other_language_samples(directory: Path) -> list[tuple[str, str]]:
+    """(message, code) of the languages we only recognise, from ``directory``."""
+    samples = []
+    for path in sorted(directory.glob("*.txt")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        samples += [
+            (line.strip(), path.stem)
+            for line in lines
+            if line.strip() and not line.startswith("#")
+        ]
+    return samples
 
 
 def has_no_language_of_ours(message: Message) -> bool:
@@ -94,6 +113,8 @@ class LanguageIdentifier(GraphComponent):
         self.limits = Thresholds(
             **{k: v for k, v in config.items() if k in Thresholds.__dataclass_fields__}
         )
+        # relative to the project, wherever Rasa runs from
+        self.other_languages = ROOT / config.get("other_languages", OTHER_LANGUAGES_DIR)
         self._model_storage = model_storage
         self._resource = resource
         self.languages = languages or []
@@ -103,7 +124,7 @@ class LanguageIdentifier(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """The thresholds of ``Thresholds``, each settable in config.yml."""
-        return asdict(DEFAULT_THRESHOLDS)
+        return {**asdict(DEFAULT_THRESHOLDS), "other_languages": OTHER_LANGUAGES_DIR}
 
     @classmethod
     def create(
@@ -123,6 +144,7 @@ class LanguageIdentifier(GraphComponent):
             for message in training_data.intent_examples
             if example_language(message)
         ]
+        labelled += other_language_samples(self.other_languages)
         labelled = [
             (text, language) for text, language in labelled if count_letters(text)
         ]

@@ -16,7 +16,14 @@ import yaml
 from bot.settings import ROOT
 
 MODELS_DIR = ROOT / "models"
-TRAINING_DATA = ("config.yml", "domain.yml", "data/nlu", "data/rules.yml")
+TRAINING_DATA = (
+    "config.yml",
+    "domain.yml",
+    "data/nlu",
+    "data/languages",
+    "data/rules.yml",
+)
+DATA_FILES = {".yml", ".txt"}
 
 
 def _project_imports(path: Path) -> set[Path]:
@@ -68,7 +75,10 @@ def training_files(languages: list[str] | None = None) -> list[Path]:
     files: list[Path] = []
     for name in TRAINING_DATA:
         path = ROOT / name
-        files.extend(sorted(path.rglob("*.yml")) if path.is_dir() else [path])
+        if path.is_dir():
+            files.extend(sorted(f for f in path.rglob("*.*") if f.suffix in DATA_FILES))
+        elif path.exists():
+            files.append(path)
     if languages is not None:
         nlu = ROOT / "data" / "nlu"
         files = [f for f in files if nlu not in f.parents or f.parent.name in languages]

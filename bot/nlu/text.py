@@ -17,9 +17,15 @@ def without_accents(text: str) -> str:
 
 
 # Arabic letters that people write interchangeably (hamza forms, ta marbuta, alif
-# maqsura) and the tatweel, folded so that spelling variants share features.
+# maqsura) and the tatweel, folded so that spelling variants share features; Persian
+# keyboards' kaf and yeh and Arabic ones' are one letter each, and the zero-width
+# non-joiner of "می‌خواهم" is written by some, not by others ("میخواهم").
 ARABIC_VARIANTS = str.maketrans(
     {
+        "ک": "ك",
+        "ی": "ي",
+        "ۀ": "ه",
+        "\u200c": None,
         "أ": "ا",
         "إ": "ا",
         "آ": "ا",
