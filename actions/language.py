@@ -101,18 +101,26 @@ def answers_without_language(tracker: Tracker) -> bool:
 
 
 # Letters only one of two close languages has: a message with them is not the
-# other, however many of its words it borrows (surzhyk).
-OWN_LETTERS = {"uk": set("іїєґ"), "ru": set("ыэъё")}
+# other, however many of its words it borrows (surzhyk), or whichever keyboard it
+# was typed on (Persian on an Arabic keyboard: ي ك, but still گ).
+OWN_LETTERS = {
+    "uk": set("іїєґ"),
+    "ru": set("ыэъё"),
+    "fa": set("پچژگ"),
+    "ar": set("ة"),
+}
+CLOSE_PAIRS = ({"uk", "ru"}, {"fa", "ar"})
 
 
 def mixes_in(text: str, current: str | None, guess: LanguageGuess | None) -> bool:
     """Whether a Ukrainian message with Russian words was guessed as Russian.
 
-    Or the other way round: such a message keeps the conversation's language.
+    Or the other way round, or Persian typed on an Arabic keyboard taken for
+    Arabic: such a message keeps the conversation's language.
     """
-    if guess is None or current not in OWN_LETTERS or guess.code not in OWN_LETTERS:
+    if guess is None or {current, guess.code} not in CLOSE_PAIRS:
         return False
-    return guess.code != current and bool(OWN_LETTERS[current] & set(text.lower()))
+    return bool(OWN_LETTERS[current] & set(text.lower()))
 
 
 def language_list() -> str:

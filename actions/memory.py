@@ -126,7 +126,8 @@ def replaces(
         or len(text.split()) <= SHORT_MESSAGE_WORDS
     )
     if place.kind == "elsewhere":  # abroad is where people come from, unless said
-        return answer
+        # or unless the user already lives abroad: "so in Spain you have nobody?"
+        return answer or (known is not None and known.kind == "elsewhere")
     # "sorry my mistake, we shifted to Vantaa last month": the model did not
     # understand the rest; one of our places is what the message tells.
     answer = answer or intent == "nlu_fallback"

@@ -22,7 +22,7 @@ _MONTH_WORDS = (
 _YEAR_WORDS = (
     r"year|yr|an\b|ans|année|jaar|jr|vuo|v\b|år|anno|anni|سنة|سنوات|سنين|عام|"
     r"рік|роки|років|год|лет|yıl|yil|sene|a[nñ]o|ani\b|lat\b|lata|rok|vit|vjet|"
-    r"sano|sanad|sannad|سال|ዓመ|amet"
+    r"sano|sno|sanad|sannad|سال|ዓመ|amet"
 )
 # Arabic-Indic and Persian digits, and Persian's separators (۲۵٬۰۰۰٫۵).
 _EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٬٫", "01234567890123456789,.")
@@ -68,6 +68,10 @@ _SMALL_NUMBERS = {
 }
 
 
+# Prefixes glued to a number word: Tigrinya "ንሰለስተ ዓመት" (for three years).
+_NUMBER_PREFIXES = {"ti": "(?:ን|ብ|ኣብ\\s)?"}
+
+
 def _number_words(language: str) -> dict[str, str]:
     words: dict[str, str] = {}
     pending: list[str] = []
@@ -110,11 +114,12 @@ def words_to_digits(text: str, language: str) -> str:
         text = _ARABIC_TWO_YEARS.sub("2 سنة", text)
     words = _number_words(language)
     if words:  # only before a month or year: Swedish "en", Turkish "bir" are "a"
+        prefix = _NUMBER_PREFIXES.get(language, "")
         pattern = (
-            r"(?<!\w)(" + "|".join(map(re.escape, words)) + r")(?!\w)"
+            rf"(?<!\w){prefix}(" + "|".join(map(re.escape, words)) + r")(?!\w)"
             rf"(?=\s*(?:{_MONTH_WORDS}|{_YEAR_WORDS}))"
         )
-        text = re.sub(pattern, lambda m: words[m.group().lower()], text, flags=re.I)
+        text = re.sub(pattern, lambda m: words[m.group(1).lower()], text, flags=re.I)
     return text
 
 

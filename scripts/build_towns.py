@@ -13,7 +13,7 @@ without any download at run time:
 - elsewhere: cities of other countries, in Europe from 30,000 people, elsewhere
   from 150,000.
 
-Only names a user could type are kept: in Latin, Cyrillic or Arabic script, five
+Only names a user could type are kept: in Latin, Cyrillic, Arabic or Ge'ez script, five
 letters or more, not an airport code, and not a word of our training data, a stop
 word or an everyday word of our languages by wordfreq's counts ("Cento", "Gente",
 "Namen", "Best" are towns' names and words). Run it after changing

@@ -41,6 +41,32 @@ _NUMBER = re.compile(
 _EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬", "01234567890123456789.,")
 _URL = re.compile(r"https?://\S+")
 _NAME_IN_BRACKETS = re.compile(r"\([^()]{1,60}\)")
+# Capitalised words: an organisation's or a place's name among them (MicroLab,
+# Torino) tells the language of the organisation, not of the reply.
+_CAPITALISED = re.compile(r"\b[A-ZÀ-Ý][\w'’-]*")
+
+
+@cache
+def _proper_names() -> frozenset[str]:
+    """Organisation names' words and one-word place names, casefolded."""
+    from bot.knowledge.loading import load_knowledge
+
+    knowledge = load_knowledge()
+    names = {
+        word.casefold()
+        for organisation in knowledge.organisations.values()
+        for word in re.findall(r"\w+", organisation.name)
+    }
+    for place in (*knowledge.places.values(), *knowledge.elsewhere.values()):
+        names.update(a.casefold() for a in place.aliases if a.isalpha())
+    return frozenset(names)
+
+
+def _without_names(text: str) -> str:
+    names = _proper_names()
+    return _CAPITALISED.sub(
+        lambda m: " " if m.group().casefold() in names else m.group(), text
+    )
 
 Say = Callable[[str, str, dict[str, Any] | None], list[str]]
 
@@ -132,14 +158,19 @@ def numbers_in(text: str) -> list[float]:
 
 
 def written_in(replies: list[str]) -> str | None:
-    """The language the replies are written in (links and source lines aside)."""
+    """The language the replies are written in (links and source lines aside).
+
+    A source line cites a page's title, in the page's language, with its link in
+    brackets; a next step's link stands in the sentence, which counts.
+    """
     prose = [
-        line for reply in replies for line in reply.splitlines() if "://" not in line
+        line for reply in replies for line in reply.splitlines() if "(http" not in line
     ]
     text = _URL.sub(" ", " ".join(prose) or " ".join(replies))
     # Official names in their own language are explained in brackets: "the
     # Enterprise Agencies (Uusyrityskeskukset)" is English.
-    return guess_language(_NAME_IN_BRACKETS.sub(" ", text)).code
+    prose = _without_names(_NAME_IN_BRACKETS.sub(" ", text))
+    return guess_language(prose).code
 
 
 @cache

@@ -139,3 +139,24 @@ async def test_a_language_chosen_in_the_form_is_still_taken(
     tracker.active_loop = {"name": "referral_form"}
     events = await ValidateSlotMappings().run(dispatcher, tracker, domain)
     assert SlotSet("language", "it") in events
+
+
+@pytest.mark.parametrize(
+    "text, current, guessed, kept",
+    [
+        # Persian typed on an Arabic keyboard (ي ك) still has its own گ
+        ("از قبل يكم بدهي دارم، اين مشكلي براي وام گرفتن نداره؟", "fa", "ar", True),
+        ("هل يمكنني الحصول على قرض صغير لمشروعي؟", "fa", "ar", False),
+        ("هل يمكنني الحصول على قرض للشركة؟", "ar", "fa", True),
+        ("а бізнес план обязатєльно писать? я ж не вмію їх", "uk", "ru", True),
+        ("quiero un préstamo", "pt", "es", False),  # no letters tell them apart
+    ],
+)
+def test_a_close_language_with_the_conversations_own_letters_keeps_it(
+    text: str, current: str, guessed: str, kept: bool
+) -> None:
+    from actions.language import mixes_in
+    from bot.nlu.detection import LanguageGuess
+
+    guess = LanguageGuess(code=guessed, confidence=0.9, reliable=True)
+    assert mixes_in(text, current, guess) == kept

@@ -194,6 +194,14 @@ def test_the_first_language_a_message_names(
             False,
             False,
         ),
+        # someone who lives abroad asks about their country: it is where they are
+        (
+            "so you have nobody at all in Spain for somebody like me?",
+            "deny",
+            "madrid",
+            False,
+            True,
+        ),
     ],
 )
 def test_a_place_in_passing_does_not_replace_where_the_user_lives(
@@ -208,7 +216,7 @@ def test_a_place_in_passing_does_not_replace_where_the_user_lives(
 
     language = {"L": "nl", "o": "nl", "h": "it"}.get(text[0], "en")
     told = read_message(text, [language], places, shipped_cues())
-    place = places.places.get(known) if known else None
+    place = (places.places.get(known) or places.elsewhere.get(known)) if known else None
     assert replaces(told, place, intent, text, answering) == replaced
 
 

@@ -71,6 +71,7 @@ def test_amounts_as_people_write_them(text: str, language: str, amount: Any) -> 
         ("سه سال", "fa", 36),
         ("۳۶ ماه", "fa", 36),
         ("ክልተ ዓመት", "ti", 24),
+        ("10000 ዩሮ ንሰለስተ ዓመት", "ti", 36),  # a prefix glued to the number
         ("soon", "en", None),
     ],
 )

@@ -39,7 +39,7 @@ async def test_one_script_carries_its_settings_and_is_gzipped(
     )
     assert [
         language["code"] for language in settings["languages"] if language["rtl"]
-    ] == ["ar"]
+    ] == ["ar", "fa"]
     assert settings["maxMessageChars"] == 2000
 
 

@@ -41,6 +41,8 @@ _CYRILLIC_ENDINGS = "ь е і у ю а я и ї ы ом ем ой ей ах ях
 # у Тілбурзі, Гамбург -> в Гамбурзі, Цюрих -> в Цюрисі.
 _SLAVIC_ALTERNATIONS = {"зі": "г", "ці": "к", "сі": "х", "зе": "г", "це": "к"}
 _ARABIC_PREFIX = "(?:و|ف)?(?:ب|ل|ك)?(?:ال)?"
+# Persian endings on a place's name: "I am (in)" (folded: ی is ي).
+_PERSIAN_ENDINGS = ("م", "ام", "يم", "ايم")
 MIN_INFLECTED_ALIAS = 4
 # A word this long may be a city's name with one letter wrong ("Brusels",
 # "Amsterdan"), when the name has at least MIN_FUZZY_ALIAS letters and both begin
@@ -125,10 +127,16 @@ def _bases(word: str) -> set[tuple[str, bool]]:
     """
     bases = {(word, False)}
     if re.search("[\u0600-\u06ff]", word):
-        return bases | {
+        bases |= {
             (word[len(prefix) :], False)
             for prefix in _ARABIC_PREFIXES
             if prefix and word.startswith(prefix) and len(word) > len(prefix)
+        }
+        # Persian "I am (in)": میلانم, هلندم, آمستردامیم
+        return bases | {
+            (word[: -len(ending)], True)
+            for ending in _PERSIAN_ENDINGS
+            if word.endswith(ending) and len(word) > len(ending) + 2
         }
     cyrillic = re.search("[\u0400-\u04ff]", word)
     endings = _CYRILLIC_ENDINGS if cyrillic else _LATIN_ENDINGS
