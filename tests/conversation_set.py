@@ -68,6 +68,7 @@ def _without_names(text: str) -> str:
         lambda m: " " if m.group().casefold() in names else m.group(), text
     )
 
+
 Say = Callable[[str, str, dict[str, Any] | None], list[str]]
 
 
