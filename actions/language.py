@@ -163,8 +163,9 @@ def remembered_slots(
     text = (tracker.latest_message or {}).get("text") or ""
     residence = told.residence
     intent = latest_intent(tracker)
+    abroad = known is None and any(tracker.get_slot(s) for s in ("city", "country"))
     if residence is not None and replaces(
-        told, known, intent, text, asked_place_last(tracker)
+        told, known, intent, text, asked_place_last(tracker), abroad
     ):
         is_country = residence.place.kind == "country"
         slots["city"] = None if is_country else _name(residence)

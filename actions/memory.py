@@ -105,7 +105,12 @@ def _current(mentions: list[Mention]) -> Mention | None:
 
 
 def replaces(
-    told: Told, known: Place | None, intent: str | None, text: str, answering: bool
+    told: Told,
+    known: Place | None,
+    intent: str | None,
+    text: str,
+    answering: bool,
+    abroad: bool = False,
 ) -> bool:
     """Whether the place a message names is where the user lives from now on.
 
@@ -113,6 +118,7 @@ def replaces(
     do you live?", in a short message, or one about where they live) replaces what
     we knew. A place named in passing does not ("can my degree count in
     Belgium?", "my diploma from Kinshasa"), nor the country of the city we know.
+    ``abroad``: the user told us they live in a place we do not serve.
     """
     if told.residence is None:
         return False
@@ -127,7 +133,7 @@ def replaces(
     )
     if place.kind == "elsewhere":  # abroad is where people come from, unless said
         # or unless the user already lives abroad: "so in Spain you have nobody?"
-        return answer or (known is not None and known.kind == "elsewhere")
+        return answer or abroad
     # "sorry my mistake, we shifted to Vantaa last month": the model did not
     # understand the rest; one of our places is what the message tells.
     answer = answer or intent == "nlu_fallback"

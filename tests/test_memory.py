@@ -216,8 +216,9 @@ def test_a_place_in_passing_does_not_replace_where_the_user_lives(
 
     language = {"L": "nl", "o": "nl", "h": "it"}.get(text[0], "en")
     told = read_message(text, [language], places, shipped_cues())
-    place = (places.places.get(known) or places.elsewhere.get(known)) if known else None
-    assert replaces(told, place, intent, text, answering) == replaced
+    place = places.places.get(known) if known else None
+    abroad = known is not None and place is None  # a place we do not serve
+    assert replaces(told, place, intent, text, answering, abroad) == replaced
 
 
 @pytest.mark.parametrize(
