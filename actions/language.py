@@ -24,7 +24,12 @@ from actions.answers import (
     asks_something,
     message_topic,
 )
-from actions.conversation import guessed_language, latest_intent, message_languages
+from actions.conversation import (
+    guessed_language,
+    latest_intent,
+    message_languages,
+    reply_language,
+)
 from actions.cues import fold, shipped_cues
 from actions.knowledge import place_resolver, user_place
 from actions.memory import Told, greeting_language, read_message, replaces
@@ -339,6 +344,20 @@ def said_place(tracker: Tracker) -> bool:
     return False
 
 
+def names_place_again(tracker: Tracker) -> bool:
+    """Whether the latest message names where the user lives, as we know it.
+
+    "so in Spain you have nobody?" after "I live in Spain": no slot changes, yet the
+    message is about that place.
+    """
+    known = {tracker.get_slot("city"), tracker.get_slot("country")} - {None}
+    text = (tracker.latest_message or {}).get("text") or ""
+    if not known or not text:
+        return False
+    mentions = place_resolver().mentions(text, reply_language(tracker))
+    return any(_name(mention) in known for mention in mentions)
+
+
 def talked_before(tracker: Tracker) -> bool:
     """Whether the user wrote before their latest message in this conversation."""
     return sum(event.get("event") == "user" for event in tracker.events) > 1
@@ -380,7 +399,9 @@ class ActionSmallTalk(Action):
             dispatcher.utter_message(
                 response="utter_unsupported_language", language_list=language_list()
             )
-        elif said_place(tracker) or asks_something(tracker):
+        elif (
+            said_place(tracker) or names_place_again(tracker) or asks_something(tracker)
+        ):
             return await ActionAnswerTopic().run(dispatcher, tracker, domain)
         else:
             response = SMALL_TALK_RESPONSES.get(intent or "", "utter_not_understood")

@@ -658,3 +658,30 @@ async def test_a_short_question_not_understood_continues_the_topic() -> None:
     await ActionFallback().run(dispatcher, await after_slot_mappings(tracker), {})
     text = " ".join(m.get("text") or "" for m in dispatcher.messages)
     assert "microStart" in text and "11.13" in text, text
+
+
+@pytest.mark.usefixtures("knowledge_database")
+@pytest.mark.parametrize(
+    "text, intent, language",
+    [
+        ("deci in spania nu aveti pe nimeni?", "deny", "ro"),
+        ("o sea q en España no tienen a nadie?", "deny", "es"),
+        ("xitaa Norway oo dhan cid idinla shaqeysa ma jirto?", "nlu_fallback", "so"),
+    ],
+)
+async def test_asking_again_about_the_country_we_do_not_serve_says_so_again(
+    text: str, intent: str, language: str
+) -> None:
+    # The user said they live there; naming it again changes no slot, and a
+    # "no" or an unclear message would get "all right" or "I did not understand".
+    from actions.language import ActionSmallTalk
+
+    country = {"ro": "Spain", "es": "Spain", "so": "Norway"}[language]
+    tracker = make_tracker(
+        text=text, intent=intent, slots={"language": language, "country": country}
+    )
+    dispatcher = CollectingDispatcher()
+    await ActionSmallTalk().run(dispatcher, tracker, {})
+    assert [m["response"] for m in dispatcher.messages][:1] == [
+        "utter_no_partner_there"
+    ]
