@@ -150,7 +150,10 @@ def test_labelled_messages_become_training_data_and_are_then_understood(
     page.screenshot(path=str(tmp_path / "review.png"), full_page=False)
 
     nlu, kept = tmp_path / "nlu", tmp_path / "kept"
-    shutil.copytree(ROOT / "data" / "nlu", nlu)
+    # Retrained on the three languages labelled (all eighteen would take 8 minutes
+    # of CI for the same answer): the kept-aside messages are in these three.
+    for language in ("en", "nl", "fr"):
+        shutil.copytree(ROOT / "data" / "nlu" / language, nlu / language)
     engine = sa.create_engine(assistant.env["DATABASE_URL"])
     with Session(engine) as session:
         counts = export(session, nlu, kept)
