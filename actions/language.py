@@ -37,7 +37,9 @@ from bot.knowledge.loading import Place
 from bot.knowledge.places import Mention
 from bot.languages import NATIVE_NAMES, SUPPORTED_LANGUAGES, normalise_language
 from bot.nlu.detection import (
+    CLOSE_PAIRS,
     MIN_LETTERS_FOR_DETECTION,
+    OWN_LETTERS,
     LanguageGuess,
     conversation_language,
     count_letters,
@@ -103,18 +105,6 @@ def answers_without_language(tracker: Tracker) -> bool:
     return bool(tracker.active_loop_name) and (
         tracker.get_slot("requested_slot") in ANSWERS_WITHOUT_LANGUAGE
     )
-
-
-# Letters only one of two close languages has: a message with them is not the
-# other, however many of its words it borrows (surzhyk), or whichever keyboard it
-# was typed on (Persian on an Arabic keyboard: ي ك, but still گ).
-OWN_LETTERS = {
-    "uk": set("іїєґ"),
-    "ru": set("ыэъё"),
-    "fa": set("پچژگ"),
-    "ar": set("ة"),
-}
-CLOSE_PAIRS = ({"uk", "ru"}, {"fa", "ar"})
 
 
 def mixes_in(text: str, current: str | None, guess: LanguageGuess | None) -> bool:

@@ -198,10 +198,33 @@ ETHIOPIC_LANGUAGE = "ti"
 # by the script they wrote in, so that the list of our languages is readable to
 # them: (the script's letters, the letters only one of its languages has, the
 # language with them, the others').
+# Letters only one of two close languages has: a message with them is not the
+# other, however many of its words it borrows (surzhyk), or whichever keyboard it
+# was typed on (Persian on an Arabic keyboard: ي ك, but still گ).
+OWN_LETTERS = {
+    "uk": set("іїєґ"),
+    "ru": set("ыэъё"),
+    "fa": set("پچژگ"),
+    "ar": set("ة"),
+}
+CLOSE_PAIRS = ({"uk", "ru"}, {"fa", "ar"})
+
+
 _SCRIPTS = (
     (_ETHIOPIC, None, "ti", "ti"),
-    (re.compile("[\u0600-\u06ff]"), re.compile("[پچژگکی]"), "fa", "ar"),
-    (re.compile("[\u0400-\u04ff]"), re.compile("[іїєґ]", re.I), "uk", "ru"),
+    # Persian's letters, and the keyboard's kaf and yeh (Urdu and Pashto share them)
+    (
+        re.compile("[\u0600-\u06ff]"),
+        re.compile(f"[{''.join(OWN_LETTERS['fa'])}کی]"),
+        "fa",
+        "ar",
+    ),
+    (
+        re.compile("[\u0400-\u04ff]"),
+        re.compile(f"[{''.join(OWN_LETTERS['uk'])}]", re.I),
+        "uk",
+        "ru",
+    ),
 )
 
 
